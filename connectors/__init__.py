@@ -1,0 +1,1 @@
+"""Protocol adapters: each folder decodes bytes into a document tree and/or delivers canonical payloads."""

@@ -1,0 +1,261 @@
+"""Deliver one canonical payload to a REST endpoint, once, and say what happened.
+
+Retries, backoff and circuit breaking are the gateway's policy (``gateway.delivery``); this module
+only performs the I/O and turns every response or transport failure into an :class:`Outcome`.
+Classification lives in :func:`classify` (status codes) and :func:`_classify_error` (transport
+failures), so the rule "429 and 5xx retry, other 4xx need a human" is written down exactly once.
+
+Configured headers often carry credentials, so neither they nor the URL appear in outcomes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import time
+from collections.abc import Mapping
+from datetime import UTC
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Self
+
+import httpx
+
+from connectors.base import Delivery, Outcome, OutcomeKind
+
+EXCERPT_CHARS = 512
+# Enough bytes for EXCERPT_CHARS characters of any UTF-8 text.
+_EXCERPT_BYTES = EXCERPT_CHARS * 4
+# Read (and drop) up to this much of a response so its connection can go back to the pool;
+# a bigger body is abandoned and its connection closed instead.
+_DRAIN_LIMIT = 64 * 1024
+# A Retry-After beyond this (about 31 years) is nonsense; the retry policy caps far lower.
+_RETRY_AFTER_CEILING = 1_000_000_000
+_RETRIABLE_STATUSES = frozenset({408, 425, 429})
+_W3C_TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
+_DEFAULT_LIMITS = httpx.Limits(
+    max_connections=64, max_keepalive_connections=16, keepalive_expiry=30
+)
+
+
+def classify(status_code: int) -> OutcomeKind:
+    """Sort a response status into ok / retriable / fatal.
+
+    408, 425 and 429 say "not now" and 5xx says "our side broke", so the same request may work
+    later. Any other 4xx means the request itself is wrong and retrying only repeats the error;
+    a 3xx means the destination's URL is out of date, which also needs a human.
+    """
+    if 200 <= status_code < 300:
+        return "ok"
+    if status_code in _RETRIABLE_STATUSES or 500 <= status_code < 600:
+        return "retriable"
+    return "fatal"
+
+
+def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
+    """Read a ``Retry-After`` value (RFC 9110 §10.2.3) as seconds from ``now``.
+
+    Both forms are accepted: delta-seconds (``120``) and an HTTP-date in any of the three formats
+    a recipient must understand. A date in the past means "now" (0.0). Anything unreadable is
+    ignored (None) rather than guessed at, so the retry policy falls back to its own backoff.
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    if text.isascii() and text.isdigit():
+        # Long digit strings would overflow float() (or int()'s digit limit): cap them instead.
+        if len(text) > len(str(_RETRY_AFTER_CEILING)):
+            return float(_RETRY_AFTER_CEILING)
+        return float(min(int(text), _RETRY_AFTER_CEILING))
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
+    # asctime-date carries no zone and parses naive; RFC 9110 says HTTP-dates are always GMT.
+    epoch = when.timestamp() if when.tzinfo else when.replace(tzinfo=UTC).timestamp()
+    current = time.time() if now is None else now
+    return max(0.0, epoch - current)
+
+
+# First match wins, so subclasses come before their bases (ConnectTimeout before TimeoutException).
+_ERROR_TABLE: tuple[tuple[type[Exception], OutcomeKind, str], ...] = (
+    (httpx.ConnectTimeout, "retriable", "connect_timeout"),
+    (httpx.PoolTimeout, "retriable", "pool_timeout"),
+    (httpx.TimeoutException, "retriable", "timeout"),
+    (TimeoutError, "retriable", "timeout"),
+    (httpx.ConnectError, "retriable", "connect_error"),
+    (httpx.RemoteProtocolError, "retriable", "protocol_error"),
+    (httpx.LocalProtocolError, "fatal", "local_protocol_error"),
+    (httpx.UnsupportedProtocol, "fatal", "unsupported_protocol"),
+    (httpx.ProxyError, "retriable", "proxy_error"),
+    (httpx.NetworkError, "retriable", "network_error"),
+    (httpx.TransportError, "retriable", "transport_error"),
+)
+
+
+def _classify_error(exc: Exception) -> tuple[OutcomeKind, str]:
+    """Sort a failure that produced no response into (kind, code).
+
+    Network trouble and timeouts are retriable: the request may never have arrived. Errors we
+    cause ourselves (a malformed header from config, a URL scheme httpx cannot speak) are fatal,
+    because sending the same bytes again cannot help.
+    """
+    for exc_type, kind, code in _ERROR_TABLE:
+        if isinstance(exc, exc_type):
+            return kind, code
+    return "fatal", "request_error"
+
+
+def _trace_headers(trace_id: str) -> dict[str, str]:
+    """Propagate the trace: W3C ``traceparent`` when the id fits, ``X-Request-Id`` always.
+
+    Each attempt is a new span, so the parent id is fresh per request.
+    """
+    if not trace_id:
+        return {}
+    headers = {"X-Request-Id": trace_id}
+    if _W3C_TRACE_ID.match(trace_id) and trace_id != "0" * 32:
+        span_id = os.urandom(8).hex()
+        if span_id == "0" * 16:  # an all-zero span id is invalid per the spec
+            span_id = "0" * 15 + "1"
+        headers["traceparent"] = f"00-{trace_id}-{span_id}-01"
+    return headers
+
+
+def _decode_excerpt(data: bytes, charset: str | None) -> str:
+    """Decode a body prefix for people to read; never fails, whatever the bytes or charset."""
+    try:
+        text = data.decode(charset or "utf-8", errors="replace")
+    except LookupError:  # the server named a charset Python does not know
+        text = data.decode("utf-8", errors="replace")
+    return text[:EXCERPT_CHARS]
+
+
+async def _read_excerpt(response: httpx.Response) -> tuple[str, str]:
+    """Return (excerpt, error) from the body, reading at most :data:`_DRAIN_LIMIT` bytes."""
+    head = bytearray()
+    seen = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            if len(head) < _EXCERPT_BYTES:
+                head += chunk[: _EXCERPT_BYTES - len(head)]
+            seen += len(chunk)
+            if seen >= _DRAIN_LIMIT:
+                break
+    except httpx.HTTPError as exc:
+        # The status line already arrived, so the destination has answered; a broken body
+        # only costs us the excerpt, not the classification.
+        return _decode_excerpt(bytes(head), response.charset_encoding), _describe(exc)
+    return _decode_excerpt(bytes(head), response.charset_encoding), ""
+
+
+def _describe(exc: BaseException) -> str:
+    """Name the failure without the request (whose URL and headers may hold secrets)."""
+    detail = str(exc)
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
+class RestDeliverer:
+    """Send each :class:`Delivery` as one HTTP request to a fixed URL.
+
+    Pass a shared ``client`` to pool connections across destinations; the deliverer then leaves
+    closing it to the owner. Without one it creates (and in :meth:`aclose` closes) its own.
+    ``timeout`` bounds the whole attempt, connect to last body byte, not just each socket read.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        method: str = "POST",
+        timeout: float = 10.0,
+        headers: Mapping[str, str] | None = None,
+        client: httpx.AsyncClient | None = None,
+    ) -> None:
+        parsed = httpx.URL(url)
+        if parsed.scheme not in {"http", "https"} or not parsed.host:
+            msg = "destination URL must be absolute http(s)"
+            raise ValueError(msg)
+        if timeout <= 0:
+            msg = "timeout must be positive"
+            raise ValueError(msg)
+        self._url = parsed
+        self._method = method.upper()
+        self._timeout = timeout
+        self._httpx_timeout = httpx.Timeout(timeout)
+        self._headers = httpx.Headers({"User-Agent": "crossdock"})
+        self._headers.update(headers or {})
+        self._owns_client = client is None
+        self._client = client or httpx.AsyncClient(
+            limits=_DEFAULT_LIMITS, timeout=self._httpx_timeout, follow_redirects=False
+        )
+
+    def __repr__(self) -> str:
+        # Deliberately without headers: they may carry credentials.
+        return f"RestDeliverer({self._method} {self._url.scheme}://{self._url.host})"
+
+    def _request_headers(self, delivery: Delivery) -> httpx.Headers:
+        """Build one attempt's headers: configured ones, then ours, which config cannot replace."""
+        headers = self._headers.copy()
+        headers["Content-Type"] = delivery.content_type
+        headers["Idempotency-Key"] = delivery.idempotency_key
+        headers["X-Crossdock-Message-Id"] = delivery.message_id
+        headers["X-Crossdock-Delivery-Id"] = delivery.delivery_id
+        headers["X-Crossdock-Delivery-Attempt"] = str(delivery.attempt)
+        headers.update(_trace_headers(delivery.trace_id))
+        return headers
+
+    async def deliver(self, delivery: Delivery) -> Outcome:
+        """Make exactly one request and classify it; transport failures become outcomes too."""
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self._timeout):
+                request = self._client.build_request(
+                    self._method,
+                    self._url,
+                    content=delivery.payload,
+                    headers=self._request_headers(delivery),
+                    timeout=self._httpx_timeout,
+                )
+                response = await self._client.send(request, stream=True, follow_redirects=False)
+                try:
+                    excerpt, body_error = await _read_excerpt(response)
+                finally:
+                    await response.aclose()
+        except (httpx.HTTPError, httpx.InvalidURL, TimeoutError) as exc:
+            kind, code = _classify_error(exc)
+            latency = (time.perf_counter() - started) * 1000
+            return Outcome(kind=kind, latency_ms=latency, code=code, error=_describe(exc))
+        latency = (time.perf_counter() - started) * 1000
+        status = response.status_code
+        kind = classify(status)
+        error = "" if kind == "ok" else f"HTTP {status} {response.reason_phrase}".strip()
+        if body_error:
+            error = f"{error}; body: {body_error}" if error else f"body: {body_error}"
+        return Outcome(
+            kind=kind,
+            status_code=status,
+            latency_ms=latency,
+            code=f"http_{status}",
+            error=error,
+            body_excerpt=excerpt,
+            retry_after=parse_retry_after(response.headers.get("Retry-After")),
+        )
+
+    async def aclose(self) -> None:
+        """Close the client if this deliverer created it; a shared client is its owner's job."""
+        if self._owns_client:
+            await self._client.aclose()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

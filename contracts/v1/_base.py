@@ -1,0 +1,28 @@
+"""The one Struct configuration every canonical v1 type shares.
+
+Kept in a private module so the public surface is the document types themselves; the settings
+live in one place so no struct can quietly drift to a laxer configuration.
+"""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class Contract(
+    msgspec.Struct,
+    forbid_unknown_fields=True,
+    kw_only=True,
+    frozen=True,
+    omit_defaults=True,
+):
+    """Base of every v1 struct.
+
+    - ``forbid_unknown_fields``: a misspelt or unmapped field is a mapping bug, and the validate
+      stage must say so instead of silently dropping data.
+    - ``kw_only``: documents have many optional fields; positional construction would make
+      adding one a breaking change for Python callers.
+    - ``frozen``: a validated document is a fact about a message; stages pass it on, never edit it.
+    - ``omit_defaults``: unset optional fields stay off the wire, so payloads stay small and a
+      field added later in v1 is invisible to consumers that never see it set.
+    """

@@ -1,0 +1,216 @@
+"""Load and check the config folder; refuse anything invalid with file, path and expectation.
+
+Layout (every file optional except where a reference needs it)::
+
+    config/
+      gateway.yaml        mappings_dir (default: ../mappings)
+      partners.yaml       a list of partners
+      channels.yaml       a list of inbound channels
+      destinations.yaml   a list of destinations
+      routes.yaml         a list of routes
+
+Errors are collected, not raised one at a time, so ``crossdock check`` shows everything wrong in
+one run. Each names the file, the path inside it (``$[1].retry.max_attempts``), the line, and
+what was expected.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+import msgspec
+import yaml
+
+from gateway.config.model import Channel, Config, Destination, Partner, Route, SecretRef
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the config: where it is and what was expected."""
+
+    file: str
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.path}: {self.message}"
+
+
+class ConfigError(ValueError):
+    """The config folder is invalid; ``problems`` lists every finding."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("invalid config:\n" + "\n".join(f"  {p}" for p in problems))
+
+
+_PATH_TOKEN = re.compile(r"\.([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]")
+
+
+def _line_of(node: yaml.Node | None, path: str) -> int | None:
+    """Walk a composed YAML node along ``$.a[1].b`` and return the 1-based line it starts on."""
+    if node is None:
+        return None
+    best = node.start_mark.line + 1
+    for key, index in _PATH_TOKEN.findall(path.removeprefix("$")):
+        if key and isinstance(node, yaml.MappingNode):
+            found = next((v for k, v in node.value if getattr(k, "value", None) == key), None)
+        elif index and isinstance(node, yaml.SequenceNode) and int(index) < len(node.value):
+            found = node.value[int(index)]
+        else:
+            found = None
+        if found is None:
+            break
+        node = found
+        best = node.start_mark.line + 1
+    return best
+
+
+class _Reader:
+    """Reads one folder, collecting problems instead of stopping at the first."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.problems: list[Problem] = []
+        self.nodes: dict[str, yaml.Node | None] = {}
+
+    def problem(self, file: str, path: str, message: str) -> None:
+        self.problems.append(Problem(file, path, message, _line_of(self.nodes.get(file), path)))
+
+    def load(self, name: str, kind: type[T], default: T) -> T:
+        path = self.root / name
+        if not path.exists():
+            return default
+        text = path.read_text(encoding="utf-8")
+        try:
+            self.nodes[name] = yaml.compose(text, Loader=yaml.SafeLoader)
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else None
+            self.problems.append(Problem(name, "$", f"not valid YAML: {exc}", line))
+            return default
+        if data is None:
+            return default
+        try:
+            return msgspec.convert(data, kind, strict=True)
+        except msgspec.ValidationError as exc:
+            text_exc = str(exc)
+            where = re.search(r"at `([^`]*)`", text_exc)
+            self.problem(
+                name, where.group(1) if where else "$", text_exc.split(" - at ", maxsplit=1)[0]
+            )
+            return default
+
+
+def resolve_secret(ref: SecretRef) -> str:
+    """Read a referenced secret; raises ``LookupError`` saying which reference is missing."""
+    if ref.env is not None:
+        value = os.environ.get(ref.env)
+        if value is None:
+            raise LookupError(f"environment variable {ref.env} is not set")
+        return value
+    if ref.file is not None:
+        try:
+            return Path(ref.file).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise LookupError(f"secret file {ref.file} cannot be read: {exc.strerror}") from exc
+    raise LookupError("a secret reference needs exactly one of env or file")
+
+
+def _unique(reader: _Reader, file: str, names: list[str]) -> None:
+    seen: set[str] = set()
+    for i, name in enumerate(names):
+        if name in seen:
+            reader.problem(file, f"$[{i}].name", f"duplicate name {name!r}; names must be unique")
+        seen.add(name)
+
+
+def _check_channels(
+    r: _Reader, channels: list[Channel], partner_names: set[str], mappings_dir: Path
+) -> None:
+    for i, ch in enumerate(channels):
+        if ch.partner not in partner_names:
+            r.problem(
+                "channels.yaml",
+                f"$[{i}].partner",
+                f"unknown partner {ch.partner!r}; expected one of {sorted(partner_names)}",
+            )
+        if ch.mapping is not None and not (mappings_dir / ch.mapping).is_file():
+            r.problem(
+                "channels.yaml",
+                f"$[{i}].mapping",
+                f"mapping file {ch.mapping!r} not found under {mappings_dir}",
+            )
+
+
+def _check_routes(
+    r: _Reader, routes: list[Route], dest_names: set[str], partner_names: set[str]
+) -> None:
+    for i, route in enumerate(routes):
+        for j, dest in enumerate(route.destinations):
+            if dest not in dest_names:
+                r.problem(
+                    "routes.yaml",
+                    f"$[{i}].destinations[{j}]",
+                    f"unknown destination {dest!r}; expected one of {sorted(dest_names)}",
+                )
+        for j, partner in enumerate(route.partners):
+            if partner not in partner_names:
+                r.problem("routes.yaml", f"$[{i}].partners[{j}]", f"unknown partner {partner!r}")
+
+
+def _check_destinations(r: _Reader, destinations: list[Destination]) -> None:
+    for i, dest in enumerate(destinations):
+        if not dest.url.startswith(("http://", "https://")):
+            r.problem("destinations.yaml", f"$[{i}].url", "expected an http:// or https:// URL")
+        for header, ref in dest.secret_headers.items():
+            try:
+                resolve_secret(ref)
+            except LookupError as exc:
+                r.problem("destinations.yaml", f"$[{i}].secret_headers.{header}", str(exc))
+
+
+def load_config(config_dir: str | Path) -> Config:
+    """Load, type-check and cross-check a config folder; raise ``ConfigError`` listing problems."""
+    root = Path(config_dir)
+    if not root.is_dir():
+        raise ConfigError([Problem(str(root), "$", "expected a config folder")])
+    r = _Reader(root)
+
+    class _Gateway(msgspec.Struct, forbid_unknown_fields=True):
+        mappings_dir: str = "../mappings"
+
+    gateway = r.load("gateway.yaml", _Gateway, _Gateway())
+    partners = r.load("partners.yaml", list[Partner], [])
+    channels = r.load("channels.yaml", list[Channel], [])
+    destinations = r.load("destinations.yaml", list[Destination], [])
+    routes = r.load("routes.yaml", list[Route], [])
+
+    _unique(r, "partners.yaml", [p.name for p in partners])
+    _unique(r, "channels.yaml", [c.name for c in channels])
+    _unique(r, "destinations.yaml", [d.name for d in destinations])
+    _unique(r, "routes.yaml", [x.name for x in routes])
+
+    mappings_dir = (root / gateway.mappings_dir).resolve()
+    _check_channels(r, channels, {p.name for p in partners}, mappings_dir)
+    _check_routes(r, routes, {d.name for d in destinations}, {p.name for p in partners})
+    _check_destinations(r, destinations)
+
+    if r.problems:
+        raise ConfigError(r.problems)
+    return Config(
+        partners={p.name: p for p in partners},
+        channels={c.name: c for c in channels},
+        destinations={d.name: d for d in destinations},
+        routes=routes,
+        mappings_dir=str(mappings_dir),
+    )

@@ -1,0 +1,38 @@
+"""The durable journal: messages, stage events, deliveries, attempts, dead letters, audit.
+
+``base`` is the interface and its records; each backend lives in its own module
+(``sqlite`` now, ``postgres`` next) and passes the same test suite.
+"""
+
+from gateway.journal.base import (
+    Attempt,
+    DeadLetter,
+    DeadLetterFilter,
+    Delivery,
+    Event,
+    Journal,
+    Message,
+    NewDelivery,
+    NewMessage,
+    Stats,
+)
+
+__all__ = [
+    "Attempt",
+    "DeadLetter",
+    "DeadLetterFilter",
+    "Delivery",
+    "Event",
+    "Journal",
+    "Message",
+    "NewDelivery",
+    "NewMessage",
+    "Stats",
+]
+
+
+def open_journal(url_or_path: str) -> Journal:
+    """The composition roots call this; only journal modules know database drivers."""
+    from gateway.journal.sqlite import SqliteJournal
+
+    return SqliteJournal(url_or_path.removeprefix("sqlite:///"))

@@ -1,0 +1,94 @@
+-- crossdock journal, embedded SQLite backend. Times are POSIX seconds (REAL, UTC).
+CREATE TABLE IF NOT EXISTS messages (
+    id            TEXT PRIMARY KEY,
+    partner       TEXT NOT NULL,
+    channel       TEXT NOT NULL,
+    document_type TEXT NOT NULL,
+    content_type  TEXT NOT NULL,
+    raw           BLOB NOT NULL,
+    received_at   REAL NOT NULL,
+    trace_id      TEXT NOT NULL,
+    business_keys TEXT NOT NULL DEFAULT '{}',
+    state         TEXT NOT NULL,
+    stage         TEXT NOT NULL,
+    canonical     BLOB,
+    attempts      INTEGER NOT NULL DEFAULT 0,
+    available_at  REAL NOT NULL,
+    lease_owner   TEXT,
+    lease_until   REAL,
+    updated_at    REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_work ON messages (available_at) WHERE state = 'received';
+CREATE INDEX IF NOT EXISTS messages_partner ON messages (partner, received_at);
+
+CREATE TABLE IF NOT EXISTS events (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    message_id  TEXT NOT NULL,
+    delivery_id TEXT,
+    stage       TEXT NOT NULL,
+    outcome     TEXT NOT NULL,
+    code        TEXT NOT NULL DEFAULT '',
+    detail      TEXT NOT NULL DEFAULT '{}',
+    at          REAL NOT NULL,
+    actor       TEXT NOT NULL DEFAULT 'system'
+);
+CREATE INDEX IF NOT EXISTS events_message ON events (message_id, seq);
+
+CREATE TABLE IF NOT EXISTS deliveries (
+    id               TEXT PRIMARY KEY,
+    message_id       TEXT NOT NULL REFERENCES messages (id),
+    destination      TEXT NOT NULL,
+    idempotency_key  TEXT NOT NULL,
+    state            TEXT NOT NULL,
+    attempts         INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at  REAL NOT NULL,
+    created_at       REAL NOT NULL,
+    first_attempt_at REAL,
+    last_code        TEXT NOT NULL DEFAULT '',
+    last_error       TEXT NOT NULL DEFAULT '',
+    lease_owner      TEXT,
+    lease_until      REAL,
+    updated_at       REAL NOT NULL,
+    UNIQUE (message_id, destination)
+);
+CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (next_attempt_at) WHERE state = 'pending';
+
+CREATE TABLE IF NOT EXISTS attempts (
+    delivery_id  TEXT NOT NULL REFERENCES deliveries (id),
+    number       INTEGER NOT NULL,
+    started_at   REAL NOT NULL,
+    latency_ms   REAL NOT NULL,
+    outcome      TEXT NOT NULL,
+    status_code  INTEGER,
+    code         TEXT NOT NULL DEFAULT '',
+    error        TEXT NOT NULL DEFAULT '',
+    body_excerpt TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS attempts_delivery ON attempts (delivery_id, started_at);
+
+CREATE TABLE IF NOT EXISTS dead_letters (
+    id            TEXT PRIMARY KEY,
+    message_id    TEXT NOT NULL REFERENCES messages (id),
+    delivery_id   TEXT,
+    stage         TEXT NOT NULL,
+    code          TEXT NOT NULL,
+    error         TEXT NOT NULL,
+    partner       TEXT NOT NULL,
+    destination   TEXT,
+    document_type TEXT NOT NULL,
+    created_at    REAL NOT NULL,
+    state         TEXT NOT NULL,
+    resolved_at   REAL,
+    resolved_by   TEXT,
+    reason        TEXT
+);
+CREATE INDEX IF NOT EXISTS dead_letters_open ON dead_letters (state, created_at);
+
+CREATE TABLE IF NOT EXISTS audit (
+    seq    INTEGER PRIMARY KEY AUTOINCREMENT,
+    at     REAL NOT NULL,
+    actor  TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '{}'
+);

@@ -1,0 +1,125 @@
+"""One thread owns the SQLite connection and commits jobs in groups.
+
+SQLite allows one writer at a time and each durable commit costs an fsync (~180 µs here). Under
+load, many acceptances arrive while one commit is in flight; this thread drains everything
+queued, runs each job in its own SAVEPOINT (one failing job does not undo the others), commits
+once, and only then resolves the callers' futures. So "202 Accepted" still means "on disk", and
+throughput grows with concurrency instead of being capped by fsyncs per second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+Job = Callable[[sqlite3.Connection], Any]
+
+_STOP = object()
+MAX_GROUP = 512
+
+
+class SqliteWriter:
+    """A serial executor for one connection, with group commit."""
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection]) -> None:
+        self._connect = connect
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._ready = threading.Event()
+        self._error: BaseException | None = None
+
+    def start(self) -> None:
+        """Start the thread and wait until its connection is open."""
+        self._thread = threading.Thread(target=self._run, name="crossdock-journal", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+        if self._error is not None:
+            raise self._error
+
+    async def stop(self) -> None:
+        """Finish queued jobs, then close the connection and join the thread."""
+        if self._thread is None:
+            return
+        self._queue.put(_STOP)
+        await asyncio.to_thread(self._thread.join)
+        self._thread = None
+
+    async def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        """Run ``job`` in the writer's transaction; returns once the group is committed."""
+        if self._thread is None:
+            raise RuntimeError("journal is not open")
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[T] = loop.create_future()
+        self._queue.put((job, future, loop))
+        return await future
+
+    def _run(self) -> None:
+        try:
+            conn = self._connect()
+        except BaseException as exc:  # reported to start()'s caller
+            self._error = exc
+            self._ready.set()
+            return
+        self._ready.set()
+        try:
+            while True:
+                first = self._queue.get()
+                if first is _STOP:
+                    return
+                group = [first]
+                stop = False
+                while len(group) < MAX_GROUP:
+                    try:
+                        item = self._queue.get_nowait()
+                    except queue.Empty:
+                        break
+                    if item is _STOP:
+                        stop = True
+                        break
+                    group.append(item)
+                self._run_group(conn, group)
+                if stop:
+                    return
+        finally:
+            conn.close()
+
+    @staticmethod
+    def _run_group(conn: sqlite3.Connection, group: list[Any]) -> None:
+        results: list[tuple[bool, Any]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for job, _future, _loop in group:
+                conn.execute("SAVEPOINT job")
+                try:
+                    value = job(conn)
+                except Exception as exc:  # handed to the awaiting caller
+                    conn.execute("ROLLBACK TO job")
+                    conn.execute("RELEASE job")
+                    results.append((False, exc))
+                else:
+                    conn.execute("RELEASE job")
+                    results.append((True, value))
+            conn.execute("COMMIT")
+        except Exception as exc:  # the whole group failed to commit
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            results = [(False, exc)] * len(group)
+        for (ok, value), (_job, future, loop) in zip(results, group, strict=True):
+            try:
+                loop.call_soon_threadsafe(_settle, future, ok, value)
+            except RuntimeError:  # the caller's loop has closed; nobody is waiting any more
+                continue
+
+
+def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    if future.cancelled():
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)

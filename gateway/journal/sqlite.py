@@ -1,0 +1,730 @@
+"""The embedded journal: SQLite in WAL mode with ``synchronous=FULL`` and group commit.
+
+Every public method is one job on the writer thread, hence one transaction, hence atomic: an
+acceptance writes the message, its event and its work item together; a routing outcome writes the
+canonical payload, its events and every delivery together (the transactional outbox).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from gateway.ids import new_id
+from gateway.journal._sqlite_writer import SqliteWriter
+from gateway.journal.base import (
+    Attempt,
+    ClaimedDelivery,
+    DeadLetter,
+    DeadLetterFilter,
+    Delivery,
+    DeliveryState,
+    Event,
+    Journal,
+    Message,
+    NewDelivery,
+    NewMessage,
+    Stats,
+)
+
+_json_encode = msgspec.json.Encoder().encode
+_dict_decode = msgspec.json.Decoder(dict[str, Any]).decode
+_keys_decode = msgspec.json.Decoder(dict[str, str]).decode
+
+_MESSAGE_COLUMNS = (
+    "id, partner, channel, document_type, content_type, raw, received_at, trace_id,"
+    " business_keys, state, stage, canonical, attempts, updated_at"
+)
+_DELIVERY_COLUMNS = (
+    "id, message_id, destination, idempotency_key, state, attempts, next_attempt_at,"
+    " created_at, first_attempt_at, last_code, last_error, updated_at"
+)
+_DEAD_COLUMNS = (
+    "id, message_id, stage, code, error, partner, document_type, created_at, state,"
+    " delivery_id, destination, resolved_at, resolved_by, reason"
+)
+
+
+def _message(row: tuple[Any, ...]) -> Message:
+    return Message(
+        id=row[0],
+        partner=row[1],
+        channel=row[2],
+        document_type=row[3],
+        content_type=row[4],
+        raw=bytes(row[5]),
+        received_at=row[6],
+        trace_id=row[7],
+        business_keys=_keys_decode(row[8]),
+        state=row[9],
+        stage=row[10],
+        canonical=None if row[11] is None else bytes(row[11]),
+        attempts=row[12],
+        updated_at=row[13],
+    )
+
+
+def _delivery(row: tuple[Any, ...]) -> Delivery:
+    return Delivery(
+        id=row[0],
+        message_id=row[1],
+        destination=row[2],
+        idempotency_key=row[3],
+        state=row[4],
+        attempts=row[5],
+        next_attempt_at=row[6],
+        created_at=row[7],
+        first_attempt_at=row[8],
+        last_code=row[9],
+        last_error=row[10],
+        updated_at=row[11],
+    )
+
+
+def _dead_letter(row: tuple[Any, ...]) -> DeadLetter:
+    return DeadLetter(
+        id=row[0],
+        message_id=row[1],
+        stage=row[2],
+        code=row[3],
+        error=row[4],
+        partner=row[5],
+        document_type=row[6],
+        created_at=row[7],
+        state=row[8],
+        delivery_id=row[9],
+        destination=row[10],
+        resolved_at=row[11],
+        resolved_by=row[12],
+        reason=row[13],
+    )
+
+
+def _insert_event(conn: sqlite3.Connection, e: Event) -> None:
+    conn.execute(
+        "INSERT INTO events (message_id, delivery_id, stage, outcome, code, detail, at, actor)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            e.message_id,
+            e.delivery_id,
+            e.stage,
+            e.outcome,
+            e.code,
+            _json_encode(e.detail),
+            e.at,
+            e.actor,
+        ),
+    )
+
+
+def _insert_dead_letter(conn: sqlite3.Connection, d: DeadLetter) -> None:
+    conn.execute(
+        f"INSERT INTO dead_letters ({_DEAD_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
+        (
+            d.id,
+            d.message_id,
+            d.stage,
+            d.code,
+            d.error,
+            d.partner,
+            d.document_type,
+            d.created_at,
+            d.state,
+            d.delivery_id,
+            d.destination,
+            d.resolved_at,
+            d.resolved_by,
+            d.reason,
+        ),
+    )
+
+
+def _audit(
+    conn: sqlite3.Connection,
+    *,
+    now: float,
+    actor: str,
+    action: str,
+    target: str,
+    detail: dict[str, Any],
+) -> None:
+    conn.execute(
+        "INSERT INTO audit (at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?)",
+        (now, actor, action, target, _json_encode(detail)),
+    )
+
+
+class SqliteJournal(Journal):
+    """The default journal: one file, WAL, one writer thread with group commit."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._writer = SqliteWriter(self._connect)
+
+    def _connect(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")  # a 202 means the fsync happened
+        conn.execute("PRAGMA foreign_keys=ON")
+        conn.execute("PRAGMA busy_timeout=5000")
+        schema = resources.files("gateway.journal").joinpath("_schema.sql").read_text("utf-8")
+        conn.executescript(schema)
+        return conn
+
+    async def open(self) -> None:
+        """Start the writer thread (which creates the schema)."""
+        self._writer.start()
+
+    async def close(self) -> None:
+        """Commit what is queued and stop."""
+        await self._writer.stop()
+
+    # -- acceptance ---------------------------------------------------------------------------
+    async def accept(self, message: NewMessage) -> None:
+        """Message row (= processing work item) and its accept event, in one transaction."""
+        m = message
+
+        def job(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO messages (id, partner, channel, document_type, content_type, raw,"
+                " received_at, trace_id, business_keys, state, stage, available_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', 'accept', ?, ?)",
+                (
+                    m.id,
+                    m.partner,
+                    m.channel,
+                    m.document_type,
+                    m.content_type,
+                    m.raw,
+                    m.received_at,
+                    m.trace_id,
+                    _json_encode(m.business_keys),
+                    m.received_at,
+                    m.received_at,
+                ),
+            )
+            _insert_event(
+                conn,
+                Event(
+                    message_id=m.id,
+                    stage="accept",
+                    outcome="ok",
+                    at=m.received_at,
+                    detail={"bytes": len(m.raw)},
+                ),
+            )
+
+        await self._writer.run(job)
+
+    # -- processing ---------------------------------------------------------------------------
+    async def claim_messages(
+        self, owner: str, limit: int, lease_seconds: float, now: float
+    ) -> list[Message]:
+        """Lease received messages that are available and whose lease is free or expired."""
+
+        def job(conn: sqlite3.Connection) -> list[Message]:
+            rows = conn.execute(
+                f"UPDATE messages SET lease_owner = ?, lease_until = ?, attempts = attempts + 1"  # noqa: S608
+                " WHERE id IN (SELECT id FROM messages WHERE state = 'received'"
+                "   AND available_at <= ? AND (lease_until IS NULL OR lease_until < ?)"
+                "   ORDER BY available_at LIMIT ?)"
+                f" RETURNING {_MESSAGE_COLUMNS}",
+                (owner, now + lease_seconds, now, now, limit),
+            ).fetchall()
+            return sorted((_message(r) for r in rows), key=lambda m: m.id)
+
+        return await self._writer.run(job)
+
+    @staticmethod
+    def _holds_lease(conn: sqlite3.Connection, table: str, row_id: str, owner: str) -> bool:
+        row = conn.execute(
+            f"SELECT lease_owner FROM {table} WHERE id = ?",  # noqa: S608 - fixed table names
+            (row_id,),
+        ).fetchone()
+        return row is not None and row[0] == owner
+
+    async def complete_processing(
+        self,
+        message_id: str,
+        owner: str,
+        *,
+        document_type: str,
+        canonical: bytes,
+        business_keys: dict[str, str],
+        events: list[Event],
+        deliveries: list[NewDelivery],
+        now: float,
+    ) -> bool:
+        """Canonical payload + events + deliveries, only while the lease is ours."""
+
+        def job(conn: sqlite3.Connection) -> bool:
+            if not self._holds_lease(conn, "messages", message_id, owner):
+                return False
+            conn.execute(
+                "UPDATE messages SET state = 'done', stage = 'route', canonical = ?,"
+                " document_type = ?, business_keys = ?, lease_owner = NULL, lease_until = NULL,"
+                " updated_at = ? WHERE id = ?",
+                (canonical, document_type, _json_encode(business_keys), now, message_id),
+            )
+            for e in events:
+                _insert_event(conn, e)
+            for d in deliveries:
+                # a reprocessed message keeps its delivery rows (and so its idempotency keys);
+                # what was delivered stays delivered, what was dead is tried again
+                conn.execute(
+                    "INSERT INTO deliveries (id, message_id, destination, idempotency_key, state,"
+                    " next_attempt_at, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, 'pending', ?, ?, ?)"
+                    " ON CONFLICT (message_id, destination) DO UPDATE SET state = 'pending',"
+                    " attempts = 0, next_attempt_at = excluded.next_attempt_at,"
+                    " first_attempt_at = NULL, lease_owner = NULL, lease_until = NULL,"
+                    " updated_at = excluded.updated_at WHERE deliveries.state = 'dead'",
+                    (d.id, message_id, d.destination, d.idempotency_key, now, now, now),
+                )
+            return True
+
+        return await self._writer.run(job)
+
+    async def fail_processing(
+        self,
+        message_id: str,
+        owner: str,
+        *,
+        events: list[Event],
+        dead_letter: DeadLetter | None,
+        retry_at: float | None,
+        now: float,
+    ) -> bool:
+        """Dead-letter the message, or make it available again at ``retry_at``."""
+
+        def job(conn: sqlite3.Connection) -> bool:
+            if not self._holds_lease(conn, "messages", message_id, owner):
+                return False
+            stage = events[-1].stage if events else "decode"
+            if retry_at is not None:
+                conn.execute(
+                    "UPDATE messages SET available_at = ?, stage = ?, lease_owner = NULL,"
+                    " lease_until = NULL, updated_at = ? WHERE id = ?",
+                    (retry_at, stage, now, message_id),
+                )
+            else:
+                conn.execute(
+                    "UPDATE messages SET state = 'failed', stage = ?, lease_owner = NULL,"
+                    " lease_until = NULL, updated_at = ? WHERE id = ?",
+                    (stage, now, message_id),
+                )
+            for e in events:
+                _insert_event(conn, e)
+            if dead_letter is not None:
+                _insert_dead_letter(conn, dead_letter)
+            return True
+
+        return await self._writer.run(job)
+
+    # -- delivery -----------------------------------------------------------------------------
+    async def claim_deliveries(
+        self,
+        owner: str,
+        limit: int,
+        lease_seconds: float,
+        now: float,
+        destinations: list[str] | None = None,
+    ) -> list[ClaimedDelivery]:
+        """Lease due deliveries with their message's canonical payload."""
+        dest_clause = ""
+        params: list[Any] = [owner, now + lease_seconds, now, now]
+        if destinations is not None:
+            if not destinations:
+                return []
+            dest_clause = f" AND destination IN ({','.join('?' * len(destinations))})"
+            params.extend(destinations)
+        params.append(limit)
+
+        def job(conn: sqlite3.Connection) -> list[ClaimedDelivery]:
+            rows = conn.execute(
+                "UPDATE deliveries SET lease_owner = ?, lease_until = ?"  # noqa: S608
+                " WHERE id IN (SELECT id FROM deliveries WHERE state = 'pending'"
+                "   AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)"
+                f"   {dest_clause} ORDER BY next_attempt_at LIMIT ?)"
+                f" RETURNING {_DELIVERY_COLUMNS}",
+                params,
+            ).fetchall()
+            out = []
+            for row in rows:
+                d = _delivery(row)
+                m = conn.execute(
+                    "SELECT canonical, document_type, trace_id, partner FROM messages WHERE id = ?",
+                    (d.message_id,),
+                ).fetchone()
+                out.append(
+                    ClaimedDelivery(
+                        delivery=d,
+                        payload=bytes(m[0] or b""),
+                        document_type=m[1],
+                        trace_id=m[2],
+                        partner=m[3],
+                    )
+                )
+            out.sort(key=lambda c: c.delivery.next_attempt_at)
+            return out
+
+        return await self._writer.run(job)
+
+    async def record_attempt(
+        self,
+        delivery_id: str,
+        owner: str,
+        *,
+        attempt: Attempt | None,
+        state: DeliveryState,
+        next_attempt_at: float,
+        event: Event,
+        dead_letter: DeadLetter | None,
+        now: float,
+    ) -> bool:
+        """Attempt row, new delivery state, its event and maybe a dead letter, atomically."""
+
+        def job(conn: sqlite3.Connection) -> bool:
+            if not self._holds_lease(conn, "deliveries", delivery_id, owner):
+                return False
+            if attempt is not None:
+                a = attempt
+                conn.execute(
+                    "INSERT INTO attempts (delivery_id, number, started_at, latency_ms, outcome,"
+                    " status_code, code, error, body_excerpt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        a.delivery_id,
+                        a.number,
+                        a.started_at,
+                        a.latency_ms,
+                        a.outcome,
+                        a.status_code,
+                        a.code,
+                        a.error,
+                        a.body_excerpt,
+                    ),
+                )
+                conn.execute(
+                    "UPDATE deliveries SET attempts = attempts + 1,"
+                    " first_attempt_at = COALESCE(first_attempt_at, ?),"
+                    " last_code = ?, last_error = ? WHERE id = ?",
+                    (a.started_at, a.code, a.error, delivery_id),
+                )
+            conn.execute(
+                "UPDATE deliveries SET state = ?, next_attempt_at = ?, lease_owner = NULL,"
+                " lease_until = NULL, updated_at = ? WHERE id = ?",
+                (state, next_attempt_at, now, delivery_id),
+            )
+            _insert_event(conn, event)
+            if dead_letter is not None:
+                _insert_dead_letter(conn, dead_letter)
+            return True
+
+        return await self._writer.run(job)
+
+    async def next_due(self) -> float | None:
+        """Earliest ``next_attempt_at`` among pending deliveries."""
+
+        def job(conn: sqlite3.Connection) -> float | None:
+            row = conn.execute(
+                "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending'"
+            ).fetchone()
+            return None if row is None else row[0]
+
+        return await self._writer.run(job)
+
+    # -- reading ------------------------------------------------------------------------------
+    async def get_message(self, message_id: str) -> Message | None:
+        """One message by id."""
+
+        def job(conn: sqlite3.Connection) -> Message | None:
+            row = conn.execute(
+                f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE id = ?",  # noqa: S608
+                (message_id,),
+            ).fetchone()
+            return None if row is None else _message(row)
+
+        return await self._writer.run(job)
+
+    async def events(self, message_id: str) -> list[Event]:
+        """Stage history, oldest first."""
+
+        def job(conn: sqlite3.Connection) -> list[Event]:
+            rows = conn.execute(
+                "SELECT message_id, delivery_id, stage, outcome, code, detail, at, actor"
+                " FROM events WHERE message_id = ? ORDER BY seq",
+                (message_id,),
+            ).fetchall()
+            return [
+                Event(
+                    message_id=r[0],
+                    delivery_id=r[1],
+                    stage=r[2],
+                    outcome=r[3],
+                    code=r[4],
+                    detail=_dict_decode(r[5]),
+                    at=r[6],
+                    actor=r[7],
+                )
+                for r in rows
+            ]
+
+        return await self._writer.run(job)
+
+    async def deliveries(self, message_id: str) -> list[Delivery]:
+        """Deliveries of one message."""
+
+        def job(conn: sqlite3.Connection) -> list[Delivery]:
+            rows = conn.execute(
+                f"SELECT {_DELIVERY_COLUMNS} FROM deliveries WHERE message_id = ?"  # noqa: S608
+                " ORDER BY destination",
+                (message_id,),
+            ).fetchall()
+            return [_delivery(r) for r in rows]
+
+        return await self._writer.run(job)
+
+    async def attempts(self, delivery_id: str) -> list[Attempt]:
+        """Attempts of one delivery, oldest first."""
+
+        def job(conn: sqlite3.Connection) -> list[Attempt]:
+            rows = conn.execute(
+                "SELECT delivery_id, number, started_at, latency_ms, outcome, status_code, code,"
+                " error, body_excerpt FROM attempts WHERE delivery_id = ?"
+                " ORDER BY started_at, rowid",
+                (delivery_id,),
+            ).fetchall()
+            return [
+                Attempt(
+                    delivery_id=r[0],
+                    number=r[1],
+                    started_at=r[2],
+                    latency_ms=r[3],
+                    outcome=r[4],
+                    status_code=r[5],
+                    code=r[6],
+                    error=r[7],
+                    body_excerpt=r[8],
+                )
+                for r in rows
+            ]
+
+        return await self._writer.run(job)
+
+    async def dead_letters(self, flt: DeadLetterFilter) -> list[DeadLetter]:
+        """Filtered, oldest first, keyset-paged by id."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, value in (
+            ("partner", flt.partner),
+            ("destination", flt.destination),
+            ("stage", flt.stage),
+            ("code", flt.code),
+            ("state", flt.state),
+        ):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if flt.since is not None:
+            clauses.append("created_at >= ?")
+            params.append(flt.since)
+        if flt.until is not None:
+            clauses.append("created_at < ?")
+            params.append(flt.until)
+        if flt.after_id is not None:
+            clauses.append("id > ?")
+            params.append(flt.after_id)
+        where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        params.append(flt.limit)
+
+        def job(conn: sqlite3.Connection) -> list[DeadLetter]:
+            rows = conn.execute(
+                f"SELECT {_DEAD_COLUMNS} FROM dead_letters{where} ORDER BY id LIMIT ?",  # noqa: S608
+                params,
+            ).fetchall()
+            return [_dead_letter(r) for r in rows]
+
+        return await self._writer.run(job)
+
+    async def get_dead_letter(self, dead_letter_id: str) -> DeadLetter | None:
+        """One dead letter by id."""
+
+        def job(conn: sqlite3.Connection) -> DeadLetter | None:
+            row = conn.execute(
+                f"SELECT {_DEAD_COLUMNS} FROM dead_letters WHERE id = ?",  # noqa: S608
+                (dead_letter_id,),
+            ).fetchone()
+            return None if row is None else _dead_letter(row)
+
+        return await self._writer.run(job)
+
+    async def stats(self) -> Stats:
+        """Counts for gauges."""
+
+        def job(conn: sqlite3.Connection) -> Stats:
+            m = conn.execute("SELECT COUNT(*) FROM messages WHERE state = 'received'").fetchone()
+            d = conn.execute("SELECT COUNT(*) FROM deliveries WHERE state = 'pending'").fetchone()
+            x = conn.execute("SELECT COUNT(*) FROM dead_letters WHERE state = 'open'").fetchone()
+            return Stats(messages_pending=m[0], deliveries_pending=d[0], dead_letters_open=x[0])
+
+        return await self._writer.run(job)
+
+    # -- operations ---------------------------------------------------------------------------
+    @staticmethod
+    def _close_dead_letter(
+        conn: sqlite3.Connection,
+        dl_id: str,
+        *,
+        state: str,
+        actor: str,
+        reason: str | None,
+        now: float,
+    ) -> tuple[Any, ...] | None:
+        row: tuple[Any, ...] | None = conn.execute(
+            "UPDATE dead_letters SET state = ?, resolved_at = ?, resolved_by = ?, reason = ?"
+            " WHERE id = ? AND state = 'open' RETURNING message_id, delivery_id, stage",
+            (state, now, actor, reason, dl_id),
+        ).fetchone()
+        return row
+
+    async def redeliver(self, dead_letter_id: str, actor: str, now: float) -> bool:
+        """Same canonical payload, same idempotency key, fresh attempt budget."""
+
+        def job(conn: sqlite3.Connection) -> bool:
+            row = conn.execute(
+                "SELECT delivery_id FROM dead_letters WHERE id = ? AND state = 'open'",
+                (dead_letter_id,),
+            ).fetchone()
+            if row is None or row[0] is None:
+                return False  # only a delivery can be redelivered; the rest needs reprocess
+            found = self._close_dead_letter(
+                conn, dead_letter_id, state="replayed", actor=actor, reason=None, now=now
+            )
+            assert found is not None
+            message_id, delivery_id, _stage = found
+            conn.execute(
+                "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?,"
+                " first_attempt_at = NULL, lease_owner = NULL, lease_until = NULL,"
+                " updated_at = ? WHERE id = ?",
+                (now, now, delivery_id),
+            )
+            _insert_event(
+                conn,
+                Event(
+                    message_id=message_id,
+                    delivery_id=delivery_id,
+                    stage="replay",
+                    outcome="action",
+                    code="redeliver",
+                    at=now,
+                    actor=actor,
+                    detail={"dead_letter": dead_letter_id},
+                ),
+            )
+            _audit(
+                conn,
+                now=now,
+                actor=actor,
+                action="redeliver",
+                target=dead_letter_id,
+                detail={"delivery": delivery_id},
+            )
+            return True
+
+        return await self._writer.run(job)
+
+    async def reprocess(self, dead_letter_id: str, actor: str, now: float) -> bool:
+        """Decode and map the raw payload again with today's mappings."""
+
+        def job(conn: sqlite3.Connection) -> bool:
+            found = self._close_dead_letter(
+                conn, dead_letter_id, state="replayed", actor=actor, reason=None, now=now
+            )
+            if found is None:
+                return False
+            message_id, delivery_id, _stage = found
+            conn.execute(
+                "UPDATE messages SET state = 'received', stage = 'accept', available_at = ?,"
+                " attempts = 0, lease_owner = NULL, lease_until = NULL, updated_at = ?"
+                " WHERE id = ?",
+                (now, now, message_id),
+            )
+            _insert_event(
+                conn,
+                Event(
+                    message_id=message_id,
+                    delivery_id=delivery_id,
+                    stage="replay",
+                    outcome="action",
+                    code="reprocess",
+                    at=now,
+                    actor=actor,
+                    detail={"dead_letter": dead_letter_id},
+                ),
+            )
+            _audit(
+                conn,
+                now=now,
+                actor=actor,
+                action="reprocess",
+                target=dead_letter_id,
+                detail={"message": message_id},
+            )
+            return True
+
+        return await self._writer.run(job)
+
+    async def discard(self, dead_letter_id: str, actor: str, reason: str, now: float) -> bool:
+        """Close without replay; the delivery (if any) becomes ``discarded``."""
+
+        def job(conn: sqlite3.Connection) -> bool:
+            found = self._close_dead_letter(
+                conn, dead_letter_id, state="discarded", actor=actor, reason=reason, now=now
+            )
+            if found is None:
+                return False
+            message_id, delivery_id, _stage = found
+            if delivery_id is not None:
+                conn.execute(
+                    "UPDATE deliveries SET state = 'discarded', updated_at = ? WHERE id = ?",
+                    (now, delivery_id),
+                )
+            else:
+                conn.execute(
+                    "UPDATE messages SET state = 'discarded', updated_at = ? WHERE id = ?",
+                    (now, message_id),
+                )
+            _insert_event(
+                conn,
+                Event(
+                    message_id=message_id,
+                    delivery_id=delivery_id,
+                    stage="replay",
+                    outcome="action",
+                    code="discard",
+                    at=now,
+                    actor=actor,
+                    detail={"dead_letter": dead_letter_id, "reason": reason},
+                ),
+            )
+            _audit(
+                conn,
+                now=now,
+                actor=actor,
+                action="discard",
+                target=dead_letter_id,
+                detail={"reason": reason},
+            )
+            return True
+
+        return await self._writer.run(job)
+
+
+def new_dead_letter_id() -> str:
+    """Dead letter ids sort by time like message ids."""
+    return new_id("dl_")
