@@ -1,1 +1,1 @@
-"""The running crossdock service: settings, config, journal, pipeline, delivery, HTTP API and CLI."""
+"""The running crossdock service: settings, config, journal, pipeline, delivery, API, CLI."""

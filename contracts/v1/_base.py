@@ -6,6 +6,8 @@ live in one place so no struct can quietly drift to a laxer configuration.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import msgspec
 
 
@@ -25,4 +27,22 @@ class Contract(
     - ``frozen``: a validated document is a fact about a message; stages pass it on, never edit it.
     - ``omit_defaults``: unset optional fields stay off the wire, so payloads stay small and a
       field added later in v1 is invisible to consumers that never see it set.
+
+    msgspec inherits these settings, but type checkers do not (``dataclass_transform`` reads
+    class keywords per class), so subclasses repeat ``frozen=True, kw_only=True``.
     """
+
+
+def ensure_finite(value: Decimal | None, field: str, *, non_negative: bool = False) -> None:
+    """Reject NaN/Infinity (and negatives if asked), which JSON Schema cannot express for decimals.
+
+    msgspec turns the ValueError into a ValidationError carrying the struct's path.
+    """
+    if value is None:
+        return
+    if not value.is_finite():
+        msg = f"`{field}` must be a finite decimal, got {value}"
+        raise ValueError(msg)
+    if non_negative and value < 0:
+        msg = f"`{field}` must be >= 0, got {value}"
+        raise ValueError(msg)

@@ -5,9 +5,10 @@ drives both decoding and the published JSON Schema. Two rules cannot be said tha
 checked in ``__post_init__`` (msgspec reports them with the field's path like any other error):
 a decimal must be finite (and a quantity non-negative), and a party must be identifiable.
 
-Patterns are anchored with ``^...$``; Python's ``$`` also matches before a trailing newline, so
-fixed-length codes also carry ``min_length``/``max_length`` and variable-length ones end in
-``(?!\\n)``, so "USD\\n" is rejected by the decoder as it is by a JSON Schema validator.
+Patterns are anchored with ``^...$``. Python's ``$`` also matches before a trailing newline, so
+fixed-length codes also carry ``min_length``/``max_length`` and variable-length ones end in a
+negative lookahead for a newline: "USD" plus a newline is rejected by the decoder as it is by a
+JSON Schema validator.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from typing import Annotated
 
 import msgspec
 
-from contracts.v1._base import Contract
+from contracts.v1._base import Contract, ensure_finite
 
 __all__ = [
     "Address",
     "AwareDatetime",
     "BusinessKeys",
+    "CarrierId",
     "Contact",
     "CountryCode",
     "CurrencyCode",
@@ -70,14 +72,16 @@ Upc = Annotated[str, msgspec.Meta(pattern="^[0-9]{12}$", min_length=12, max_leng
 Sscc = Annotated[str, msgspec.Meta(pattern="^[0-9]{18}$", min_length=18, max_length=18)]
 """GS1 Serial Shipping Container Code, 18 digits (without the "00" application identifier)."""
 
+CarrierId = Annotated[
+    str,
+    msgspec.Meta(
+        min_length=1, max_length=64, description="SCAC or the gateway's carrier key, e.g. UPSN"
+    ),
+]
+"""Which carrier; SCAC where the carrier has one, so routes and crosswalks agree on a key."""
+
 AwareDatetime = Annotated[dt.datetime, msgspec.Meta(tz=True)]
 """A timestamp with a UTC offset; a naive time is ambiguous across partners' time zones."""
-
-
-def _require_finite(value: Decimal, field: str) -> None:
-    if not value.is_finite():
-        msg = f"`{field}` must be a finite decimal, got {value}"
-        raise ValueError(msg)
 
 
 class PartyRole(enum.StrEnum):
@@ -123,7 +127,7 @@ class UnitOfMeasure(enum.StrEnum):
     CENTIMETER = "CM"
 
 
-class Address(Contract):
+class Address(Contract, frozen=True, kw_only=True):
     """A postal address. City and country are what carriers and tax engines cannot do without."""
 
     lines: Annotated[tuple[NonEmptyStr, ...], msgspec.Meta(min_length=1, max_length=4)]
@@ -133,7 +137,7 @@ class Address(Contract):
     postal_code: NonEmptyStr | None = None
 
 
-class Location(Contract):
+class Location(Contract, frozen=True, kw_only=True):
     """A place as carriers report it: often just a city or a facility, never a full address."""
 
     facility: NonEmptyStr | None = None
@@ -143,7 +147,7 @@ class Location(Contract):
     country: CountryCode | None = None
 
 
-class Contact(Contract):
+class Contact(Contract, frozen=True, kw_only=True):
     """Who to call about a party's part of a document (drop-ship recipients, receiving docks)."""
 
     name: NonEmptyStr | None = None
@@ -151,7 +155,7 @@ class Contact(Contract):
     phone: NonEmptyStr | None = None
 
 
-class Party(Contract):
+class Party(Contract, frozen=True, kw_only=True):
     """A participant in a document, by role.
 
     ``identifiers`` maps a qualifier (``duns``, ``gln``, ``partner``, ``vat`` ...) to the value,
@@ -161,7 +165,7 @@ class Party(Contract):
 
     role: PartyRole
     name: NonEmptyStr | None = None
-    identifiers: dict[NonEmptyStr, NonEmptyStr] = {}
+    identifiers: dict[NonEmptyStr, NonEmptyStr] = msgspec.field(default_factory=dict)
     address: Address | None = None
     contact: Contact | None = None
 
@@ -171,7 +175,7 @@ class Party(Contract):
             raise ValueError(msg)
 
 
-class ItemIds(Contract):
+class ItemIds(Contract, frozen=True, kw_only=True):
     """How the parties identify one item. At least one of sku, gtin, upc or partner_item_id.
 
     Several ids travel together because each system matches on a different one: the ERP on the
@@ -185,28 +189,28 @@ class ItemIds(Contract):
     description: NonEmptyStr | None = None
 
     def __post_init__(self) -> None:
-        if self.sku is None and self.gtin is None and self.upc is None:
-            if self.partner_item_id is None:
-                msg = "an item needs at least one of `sku`, `gtin`, `upc`, `partner_item_id`"
-                raise ValueError(msg)
+        ids = (self.sku, self.gtin, self.upc, self.partner_item_id)
+        if all(value is None for value in ids):
+            msg = "an item needs at least one of `sku`, `gtin`, `upc`, `partner_item_id`"
+            raise ValueError(msg)
 
 
-class Quantity(Contract):
-    """An amount of something in a unit. Decimal, because weights and split cases are fractional
-    and floats would turn 0.1 kg into 0.1000000000000000055 kg. Signs are never carried here:
-    a decrease is said by the document (e.g. an adjustment's direction)."""
+class Quantity(Contract, frozen=True, kw_only=True):
+    """An amount of something in a unit, never negative.
+
+    Decimal, because weights and split cases are fractional and a float would turn 0.1 kg into
+    0.1000000000000000055 kg. A decrease is said by the document (an adjustment's direction),
+    not by a sign.
+    """
 
     value: Annotated[Decimal, msgspec.Meta(description="finite and >= 0")]
     uom: UnitOfMeasure
 
     def __post_init__(self) -> None:
-        _require_finite(self.value, "value")
-        if self.value < 0:
-            msg = f"`value` must be >= 0, got {self.value}"
-            raise ValueError(msg)
+        ensure_finite(self.value, "value", non_negative=True)
 
 
-class Money(Contract):
+class Money(Contract, frozen=True, kw_only=True):
     """An amount in a currency. Decimal, never float, so totals add up to the cent.
 
     Negative amounts are allowed: credits and adjustments are money flowing back.
@@ -216,10 +220,10 @@ class Money(Contract):
     currency: CurrencyCode
 
     def __post_init__(self) -> None:
-        _require_finite(self.amount, "amount")
+        ensure_finite(self.amount, "amount")
 
 
-class BusinessKeys(Contract):
+class BusinessKeys(Contract, frozen=True, kw_only=True):
     """Keys of related documents, so any document can be joined to the rest of its story.
 
     A document's own number is a top-level field of the document; these are the others

@@ -45,7 +45,7 @@ class OrderType(enum.StrEnum):
     SAMPLE = "sample"
 
 
-class OrderLine(Contract):
+class OrderLine(Contract, frozen=True, kw_only=True):
     """One ordered item. Price is optional: many replenishment orders are priced by contract."""
 
     line_number: LineNumber
@@ -58,7 +58,7 @@ class OrderLine(Contract):
     notes: tuple[NonEmptyStr, ...] = ()
 
 
-class Order(Contract):
+class Order(Contract, frozen=True, kw_only=True):
     """A customer's purchase order, the document every other one refers back to by PO number."""
 
     po_number: Identifier
@@ -96,7 +96,7 @@ class LineAckStatus(enum.StrEnum):
     REJECTED = "rejected"
 
 
-class OrderAckLine(Contract):
+class OrderAckLine(Contract, frozen=True, kw_only=True):
     """The answer for one order line; the optional fields carry what the seller changed."""
 
     line_number: LineNumber
@@ -110,7 +110,7 @@ class OrderAckLine(Contract):
     reason: NonEmptyStr | None = None
 
 
-class OrderAck(Contract):
+class OrderAck(Contract, frozen=True, kw_only=True):
     """The seller's acknowledgement of an order. Lines may be omitted when all were accepted."""
 
     po_number: Identifier

@@ -18,6 +18,7 @@ from contracts.v1._base import Contract
 from contracts.v1.common import (
     AwareDatetime,
     BusinessKeys,
+    CarrierId,
     Identifier,
     ItemIds,
     LineNumber,
@@ -39,7 +40,7 @@ class PackLevel(enum.StrEnum):
     INNER_PACK = "inner_pack"
 
 
-class PackItem(Contract):
+class PackItem(Contract, frozen=True, kw_only=True):
     """Units of one item in a pack, with the lot/serial data receiving and recalls need."""
 
     item: ItemIds
@@ -50,7 +51,7 @@ class PackItem(Contract):
     serial_numbers: tuple[NonEmptyStr, ...] = ()
 
 
-class Pack(Contract):
+class Pack(Contract, frozen=True, kw_only=True):
     """A pallet, carton or inner pack; holds child packs and/or items.
 
     The SSCC is optional because small parcels often travel on a tracking number alone, but a
@@ -66,7 +67,7 @@ class Pack(Contract):
     items: tuple[PackItem, ...] = ()
 
 
-class ShipmentOrder(Contract):
+class ShipmentOrder(Contract, frozen=True, kw_only=True):
     """The part of a shipment that fills one purchase order."""
 
     po_number: Identifier
@@ -76,7 +77,7 @@ class ShipmentOrder(Contract):
     references: BusinessKeys | None = None
 
 
-class Shipment(Contract):
+class Shipment(Contract, frozen=True, kw_only=True):
     """An advance ship notice: what left, when, with whom, and exactly how it is packed."""
 
     shipment_id: Identifier
@@ -85,7 +86,7 @@ class Shipment(Contract):
     shipped_at: AwareDatetime | None = None
     estimated_delivery_date: dt.date | None = None
     parties: tuple[Party, ...] = ()
-    carrier: NonEmptyStr | None = None
+    carrier: CarrierId | None = None
     service_level: NonEmptyStr | None = None
     tracking_number: Identifier | None = None
     bol_number: Identifier | None = None

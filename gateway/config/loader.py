@@ -168,8 +168,31 @@ def _check_routes(
                 r.problem("routes.yaml", f"$[{i}].partners[{j}]", f"unknown partner {partner!r}")
 
 
-def _check_destinations(r: _Reader, destinations: list[Destination]) -> None:
+_ENV_REF = re.compile(r"\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}")
+
+
+def expand_env(text: str) -> str:
+    """Expand ``${VAR}`` and ``${VAR:-default}``; raise ``LookupError`` for an unset VAR."""
+
+    def one(match: re.Match[str]) -> str:
+        value = os.environ.get(match.group(1))
+        if value:
+            return value
+        if match.group(2) is not None:
+            return match.group(2)
+        raise LookupError(f"environment variable {match.group(1)} is not set and has no default")
+
+    return _ENV_REF.sub(one, text)
+
+
+def _check_destinations(r: _Reader, destinations: list[Destination]) -> list[Destination]:
+    out = []
     for i, dest in enumerate(destinations):
+        try:
+            dest = msgspec.structs.replace(dest, url=expand_env(dest.url))  # noqa: PLW2901
+        except LookupError as exc:
+            r.problem("destinations.yaml", f"$[{i}].url", str(exc))
+        out.append(dest)
         if not dest.url.startswith(("http://", "https://")):
             r.problem("destinations.yaml", f"$[{i}].url", "expected an http:// or https:// URL")
         for header, ref in dest.secret_headers.items():
@@ -177,6 +200,7 @@ def _check_destinations(r: _Reader, destinations: list[Destination]) -> None:
                 resolve_secret(ref)
             except LookupError as exc:
                 r.problem("destinations.yaml", f"$[{i}].secret_headers.{header}", str(exc))
+    return out
 
 
 def load_config(config_dir: str | Path) -> Config:
@@ -203,7 +227,7 @@ def load_config(config_dir: str | Path) -> Config:
     mappings_dir = (root / gateway.mappings_dir).resolve()
     _check_channels(r, channels, {p.name for p in partners}, mappings_dir)
     _check_routes(r, routes, {d.name for d in destinations}, {p.name for p in partners})
-    _check_destinations(r, destinations)
+    destinations = _check_destinations(r, destinations)
 
     if r.problems:
         raise ConfigError(r.problems)

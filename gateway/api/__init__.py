@@ -1,0 +1,1 @@
+"""The HTTP API (the only package that imports litestar): inbound, messages, operations, health."""

@@ -1,0 +1,49 @@
+"""The app factory (a composition root): a litestar app around one :class:`Gateway`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.openapi import OpenAPIConfig
+
+from gateway.api import health, inbound, messages, ops
+from gateway.api.problems import EXCEPTION_HANDLERS
+from gateway.runtime import Gateway
+
+
+def create_app(gateway: Gateway) -> Litestar:
+    """Build the HTTP app; its lifespan starts and stops the gateway's journal and workers."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await gateway.start()
+        try:
+            yield
+        finally:
+            await gateway.stop()
+
+    app = Litestar(
+        route_handlers=[
+            inbound.receive,
+            messages.get_message,
+            ops.list_dead_letters,
+            ops.inspect_dead_letter,
+            ops.redeliver,
+            ops.reprocess,
+            ops.discard,
+            ops.bulk,
+            health.healthz,
+            health.readyz,
+            health.metrics,
+        ],
+        lifespan=[lifespan],
+        exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
+        request_max_body_size=gateway.settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(title="crossdock", version="0.1.0"),
+        debug=False,
+        logging_config=None,  # the process owns logging (gateway.logs), not the framework
+    )
+    app.state.gateway = gateway
+    return app

@@ -1,0 +1,335 @@
+"""The delivery worker: claim due deliveries, ask the breaker, deliver once, apply the policy.
+
+Policy (retries, backoff, breakers, dead letters) is here and shared by every connector; a
+connector only performs one attempt. Each destination gets at most ``concurrency`` attempts in
+flight, and a destination whose breaker is open is not even claimed from the journal, so its
+backlog waits without burning attempts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import httpx
+
+from connectors.base import Deliverer, Outcome
+from connectors.base import Delivery as Wire
+from connectors.rest import RestDeliverer
+from gateway.config import Config, Destination
+from gateway.config.loader import resolve_secret
+from gateway.delivery.breaker import Breakers
+from gateway.delivery.policy import Dead, Done, RetryAt, RetryPolicy
+from gateway.journal import Attempt, DeadLetter, Event, Journal
+from gateway.journal.base import ClaimedDelivery
+from gateway.journal.sqlite import new_dead_letter_id
+from gateway.logs import message_id_var, trace_id_var
+from gateway.metrics import Metrics
+
+log = logging.getLogger("crossdock.delivery")
+
+
+def build_deliverer(dest: Destination, client: httpx.AsyncClient) -> Deliverer:
+    """The connector for a destination; secrets are resolved here, once, and never logged."""
+    headers = dict(dest.headers)
+    for name, ref in dest.secret_headers.items():
+        headers[name] = resolve_secret(ref)
+    return RestDeliverer(dest.url, dest.method, dest.timeout, headers, client=client)
+
+
+class DeliveryWorker:
+    """Delivers pending work for every configured destination."""
+
+    def __init__(
+        self,
+        *,
+        journal: Journal,
+        config: Config,
+        metrics: Metrics,
+        owner: str,
+        lease_seconds: float,
+        poll_interval: float,
+        wake: asyncio.Event | None = None,
+        deliverers: dict[str, Deliverer] | None = None,
+    ) -> None:
+        self.journal = journal
+        self.config = config
+        self.metrics = metrics
+        self.owner = owner
+        self.poll_interval = poll_interval
+        self.wake = wake or asyncio.Event()
+        self._client = httpx.AsyncClient(
+            limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
+            follow_redirects=False,
+        )
+        self.deliverers = deliverers or {
+            name: build_deliverer(dest, self._client) for name, dest in config.destinations.items()
+        }
+        self.policies = {n: RetryPolicy(d.retry) for n, d in config.destinations.items()}
+        self.breakers = Breakers({n: d.breaker for n, d in config.destinations.items()})
+        # a lease must outlive the slowest attempt, or a second worker would start a duplicate
+        self.leases = {
+            n: max(lease_seconds, 2 * d.timeout + 5) for n, d in config.destinations.items()
+        }
+        self.in_flight = dict.fromkeys(config.destinations, 0)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._slot_freed = asyncio.Event()
+
+    async def aclose(self) -> None:
+        """Wait for attempts in flight, then close connections."""
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        for deliverer in self.deliverers.values():
+            await deliverer.aclose()
+        await self._client.aclose()
+
+    async def run(self) -> None:
+        """Loop until cancelled."""
+        try:
+            while True:
+                self.wake.clear()
+                self._slot_freed.clear()
+                claimed = await self.run_once()
+                if claimed == 0:
+                    await self._sleep()
+        finally:
+            for task in self._tasks:
+                task.cancel()
+
+    async def _sleep(self) -> None:
+        timeout = self.poll_interval
+        due = await self.journal.next_due()
+        if due is not None:
+            timeout = max(0.0, min(timeout, due - time.time()))
+        waits = [
+            asyncio.ensure_future(self.wake.wait()),
+            asyncio.ensure_future(self._slot_freed.wait()),
+        ]
+        try:
+            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for w in waits:
+                w.cancel()
+
+    async def run_once(self) -> int:
+        """Claim what every destination has room for and start the attempts."""
+        now = time.time()
+        mono = time.monotonic()
+        claimed = 0
+        for name, dest in self.config.destinations.items():
+            room = dest.concurrency - self.in_flight[name]
+            if room <= 0 or self.breakers[name].state(mono) == "open":
+                continue
+            batch = await self.journal.claim_deliveries(
+                self.owner, room, self.leases[name], now, destinations=[name]
+            )
+            for item in batch:
+                self._start(item)
+            claimed += len(batch)
+        return claimed
+
+    def _start(self, item: ClaimedDelivery) -> None:
+        name = item.delivery.destination
+        self.in_flight[name] = self.in_flight.get(name, 0) + 1
+        task = asyncio.create_task(self._attempt(item))
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task[None]) -> None:
+            self._tasks.discard(t)
+            self.in_flight[name] -= 1
+            self._slot_freed.set()
+            if not t.cancelled() and t.exception() is not None:
+                log.error("delivery task failed", exc_info=t.exception())
+
+        task.add_done_callback(done)
+
+    async def deliver_one(self, item: ClaimedDelivery) -> None:
+        """Attempt one claimed delivery now (also used by tests and the bench)."""
+        await self._attempt(item)
+
+    async def _attempt(self, item: ClaimedDelivery) -> None:
+        d = item.delivery
+        message_id_var.set(d.message_id)
+        trace_id_var.set(item.trace_id)
+        name = d.destination
+        deliverer = self.deliverers.get(name)
+        now = time.time()
+        if deliverer is None:
+            await self._dead(
+                item,
+                now=now,
+                attempt=None,
+                code="unknown_destination",
+                text=f"destination {name!r} is no longer configured",
+            )
+            return
+        wait = await self.breakers.allow(name, time.monotonic())
+        if wait is not None:
+            self.metrics.breaker_open.labels(name).set(1)
+            await self.journal.record_attempt(
+                d.id,
+                self.owner,
+                attempt=None,
+                state="pending",
+                next_attempt_at=now + wait,
+                event=Event(
+                    message_id=d.message_id,
+                    delivery_id=d.id,
+                    stage="deliver",
+                    outcome="retry",
+                    code="breaker_open",
+                    at=now,
+                    detail={"destination": name, "wait_s": round(wait, 3)},
+                ),
+                dead_letter=None,
+                now=now,
+            )
+            return
+        number = d.attempts + 1
+        outcome = await deliverer.deliver(
+            Wire(
+                delivery_id=d.id,
+                message_id=d.message_id,
+                destination=name,
+                idempotency_key=d.idempotency_key,
+                attempt=number,
+                document_type=item.document_type,
+                payload=item.payload,
+                trace_id=item.trace_id,
+            )
+        )
+        await self._record(item, number, now, outcome)
+
+    async def _record(
+        self, item: ClaimedDelivery, number: int, started: float, outcome: Outcome
+    ) -> None:
+        d = item.delivery
+        name = d.destination
+        mono = time.monotonic()
+        if outcome.kind == "ok":
+            await self.breakers.record_success(name, mono)
+        elif outcome.kind == "retriable":
+            await self.breakers.record_failure(name, mono)
+        self.metrics.breaker_open.labels(name).set(
+            1 if self.breakers[name].state(mono) == "open" else 0
+        )
+        self.metrics.delivery_latency.labels(name, outcome.kind).observe(outcome.latency_ms / 1000)
+        now = time.time()
+        decision = self.policies[name].decide(number, d.first_attempt_at or started, now, outcome)
+        attempt = Attempt(
+            delivery_id=d.id,
+            number=number,
+            started_at=started,
+            latency_ms=outcome.latency_ms,
+            outcome=outcome.kind,
+            status_code=outcome.status_code,
+            code=outcome.code,
+            error=outcome.error,
+            body_excerpt=outcome.body_excerpt,
+        )
+        detail: dict[str, object] = {
+            "destination": name,
+            "attempt": number,
+            "status_code": outcome.status_code,
+            "latency_ms": round(outcome.latency_ms, 2),
+        }
+        if isinstance(decision, Done):
+            self.metrics.messages.labels("deliver", "ok").inc()
+            await self.journal.record_attempt(
+                d.id,
+                self.owner,
+                attempt=attempt,
+                state="delivered",
+                next_attempt_at=now,
+                event=Event(
+                    message_id=d.message_id,
+                    delivery_id=d.id,
+                    stage="deliver",
+                    outcome="ok",
+                    at=now,
+                    detail=detail,
+                ),
+                dead_letter=None,
+                now=now,
+            )
+        elif isinstance(decision, RetryAt):
+            self.metrics.messages.labels("deliver", "retry").inc()
+            await self.journal.record_attempt(
+                d.id,
+                self.owner,
+                attempt=attempt,
+                state="pending",
+                next_attempt_at=decision.at,
+                event=Event(
+                    message_id=d.message_id,
+                    delivery_id=d.id,
+                    stage="deliver",
+                    outcome="retry",
+                    code=outcome.code,
+                    at=now,
+                    detail={
+                        **detail,
+                        "error": outcome.error,
+                        "retry_in_s": round(decision.delay, 3),
+                    },
+                ),
+                dead_letter=None,
+                now=now,
+            )
+        else:
+            assert isinstance(decision, Dead)
+            reason = {"fatal": outcome.code, "max_attempts": "max_attempts", "max_age": "max_age"}[
+                decision.reason
+            ]
+            text = outcome.error or f"HTTP {outcome.status_code}"
+            if decision.reason != "fatal":
+                text = f"gave up after {number} attempts ({decision.reason}); last: {text}"
+            await self._dead(item, now=now, attempt=attempt, code=reason, text=text, detail=detail)
+            log.warning(
+                "dead-lettered delivery",
+                extra={"destination": name, "code": reason, "attempts": number},
+            )
+
+    async def _dead(
+        self,
+        item: ClaimedDelivery,
+        *,
+        now: float,
+        attempt: Attempt | None,
+        code: str,
+        text: str,
+        detail: dict[str, object] | None = None,
+    ) -> None:
+        d = item.delivery
+        self.metrics.messages.labels("deliver", "error").inc()
+        await self.journal.record_attempt(
+            d.id,
+            self.owner,
+            attempt=attempt,
+            state="dead",
+            next_attempt_at=now,
+            event=Event(
+                message_id=d.message_id,
+                delivery_id=d.id,
+                stage="deliver",
+                outcome="error",
+                code=code,
+                at=now,
+                detail={**(detail or {}), "destination": d.destination, "error": text},
+            ),
+            dead_letter=DeadLetter(
+                id=new_dead_letter_id(),
+                message_id=d.message_id,
+                delivery_id=d.id,
+                destination=d.destination,
+                stage="deliver",
+                code=code,
+                error=text,
+                partner=item.partner,
+                document_type=item.document_type,
+                created_at=now,
+                state="open",
+            ),
+            now=now,
+        )

@@ -1,0 +1,1 @@
+"""Local stand-ins for partner systems, used by the product demo and by end-to-end tests."""

@@ -1,0 +1,131 @@
+"""Text and selection functions: the small helpers every implementation guide needs.
+
+``qual`` exists because X12 (and many SOAP schemas) say *what* a segment is with a qualifier
+element: ``REF*DP*123`` is a department number, ``REF*IA*77`` a vendor number. A JMESPath filter
+can do it (``REF[?REF01=='DP'] | [0]``), but that is easy to get wrong: a double-quoted ``"DP"``
+is a field name and silently matches nothing. ``qual(REF, 'REF01', 'DP')`` reads like the guide.
+
+Null in gives null out throughout, and blank text becomes null where noted, so an empty element
+leaves its canonical field absent rather than present and empty.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gateway.mapping._errors import FunctionError
+
+_KEYS_CACHE: dict[str, tuple[str, ...]] = {}
+
+
+def _string(value: Any, function: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value
+    raise FunctionError(f"{function}() expects a string", value)
+
+
+def upper(value: Any) -> str | None:
+    """``upper(s)``: upper case."""
+    text = _string(value, "upper")
+    return None if text is None else text.upper()
+
+
+def lower(value: Any) -> str | None:
+    """``lower(s)``: lower case."""
+    text = _string(value, "lower")
+    return None if text is None else text.lower()
+
+
+def trim(value: Any) -> str | None:
+    """``trim(s)``: strip surrounding whitespace; all-blank becomes null (the field is omitted)."""
+    text = _string(value, "trim")
+    if text is None:
+        return None
+    return text.strip() or None
+
+
+def _piece(value: Any, function: str) -> str | None:
+    if value is None or isinstance(value, str):
+        return value or None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    raise FunctionError(f"{function}() joins strings and numbers", value)
+
+
+def concat(*values: Any) -> str | None:
+    """``concat(a, b, ...)``: glue the parts that are present; null when none is."""
+    parts = [piece for value in values if (piece := _piece(value, "concat")) is not None]
+    return "".join(parts) if parts else None
+
+
+def concat_ws(separator: Any, *values: Any) -> str | None:
+    """``concat_ws(sep, a, b, ...)``: join present parts with ``sep``; list arguments are spread."""
+    sep = _string(separator, "concat_ws") or ""
+    parts: list[str] = []
+    for value in values:
+        for item in value if isinstance(value, list) else (value,):
+            piece = _piece(item, "concat_ws")
+            if piece is not None:
+                parts.append(piece)
+    return sep.join(parts) if parts else None
+
+
+def compact(values: Any) -> list[Any] | None:
+    """``compact(list)``: drop null and blank entries; null when nothing is left."""
+    if values is None:
+        return None
+    if not isinstance(values, list):
+        raise FunctionError("compact() expects a list", values)
+    kept = [v for v in values if v is not None and not (isinstance(v, str) and not v.strip())]
+    return kept or None
+
+
+def _keys(field: Any, function: str) -> tuple[str, ...]:
+    if not isinstance(field, str) or not field:
+        raise FunctionError(
+            f"{function}() expects a field name such as 'REF01' or 'N1.N101'", field
+        )
+    keys = _KEYS_CACHE.get(field)
+    if keys is None:
+        keys = tuple(field.split("."))
+        if len(_KEYS_CACHE) < 4096:
+            _KEYS_CACHE[field] = keys
+    return keys
+
+
+def _matches(candidate: Any, keys: tuple[str, ...], wanted: Any) -> bool:
+    for key in keys:
+        if not isinstance(candidate, dict):
+            return False
+        candidate = candidate.get(key)
+    if isinstance(wanted, list):
+        return candidate in wanted
+    return bool(candidate == wanted)
+
+
+def _select(items: Any, field: Any, wanted: Any, function: str) -> list[Any] | None:
+    keys = _keys(field, function)
+    if wanted is None:
+        raise FunctionError(f"{function}() needs a qualifier value", wanted)
+    if items is None:
+        return None
+    if isinstance(items, dict):
+        items = [items]
+    elif not isinstance(items, list):
+        raise FunctionError(f"{function}() expects a list of segments or objects", items)
+    return [item for item in items if _matches(item, keys, wanted)]
+
+
+def qual(items: Any, field: Any, wanted: Any) -> Any:
+    """``qual(list, field, value)``: the first element whose ``field`` equals ``value``.
+
+    ``field`` may be a dotted path into a loop (``'N1.N101'``); ``value`` may be a list of
+    accepted qualifiers (``['ST', 'DA']``); a single object counts as a one-element list.
+    """
+    selected = _select(items, field, wanted, "qual")
+    return selected[0] if selected else None
+
+
+def quals(items: Any, field: Any, wanted: Any) -> list[Any] | None:
+    """``quals(list, field, value)``: every element ``qual`` would consider; null when none."""
+    return _select(items, field, wanted, "quals") or None

@@ -1,0 +1,168 @@
+"""The functions mapping expressions may call, declared in one explicit table.
+
+Each entry is a :class:`FunctionSpec` (name, parameters, what it is for) beside its Python
+implementation. One table drives the compile-time check (unknown name, wrong number of
+arguments: reported with the file and line, not when a rare branch first runs), the docs, and
+the dispatch in :class:`MappingFunctions`, which is the ``custom_functions`` object JMESPath
+calls. JMESPath's own functions (``length``, ``join``, ``to_string``...) remain available.
+
+Our functions skip JMESPath's per-call type check (they check their input and raise a
+``FunctionError`` naming the bad value) and its ``_func_``-prefix metaclass registry, which would
+register functions as an import side effect.
+
+Inside ``each``, expressions see the current item as ``@``; four functions reach outside it:
+``idx()`` (0-based position), ``pos()`` (1-based, for line numbers), ``parent()`` (the value the
+``each`` ran on) and ``root()`` (the whole input document). They read a thread-local scope that
+``Mapping.apply`` sets, so one compiled mapping serves many threads or one event loop safely.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import jmespath.functions
+import msgspec
+
+from gateway.mapping import _fn_dates, _fn_decimal, _fn_text
+from gateway.mapping._errors import FunctionError
+from gateway.mapping._tables import Table
+
+
+class FunctionSpec(msgspec.Struct, frozen=True):
+    """A mapping function as integrators see it. ``x?`` is optional, ``x...`` repeats."""
+
+    name: str
+    params: tuple[str, ...]
+    summary: str
+
+    @property
+    def arity(self) -> tuple[int, int | None]:
+        """(fewest, most) arguments; ``None`` for no limit."""
+        required = sum(1 for p in self.params if not p.endswith(("?", "...")))
+        variadic = any(p.endswith("...") for p in self.params)
+        return required, None if variadic else len(self.params)
+
+
+class _Scope(threading.local):
+    """Where ``apply`` is in the document, per thread."""
+
+    def __init__(self) -> None:
+        self.root: Any = None
+        self.index: int | None = None
+        self.parents: list[Any] = []
+
+
+SCOPE = _Scope()
+
+
+def _idx() -> int | None:
+    return SCOPE.index
+
+
+def _pos() -> int | None:
+    index = SCOPE.index
+    return None if index is None else index + 1
+
+
+def _root() -> Any:
+    return SCOPE.root
+
+
+def _parent() -> Any:
+    parents = SCOPE.parents
+    return parents[-1] if parents else None
+
+
+def _s(name: str, params: str, summary: str) -> FunctionSpec:
+    return FunctionSpec(name, tuple(p.strip() for p in params.split(",") if p.strip()), summary)
+
+
+_PURE: tuple[tuple[FunctionSpec, Callable[..., Any]], ...] = (
+    (_s("dec", "x", "decimal from a number or string, as a string"), _fn_decimal.dec),
+    (_s("dadd", "a, b", "a + b as a decimal string"), _fn_decimal.dadd),
+    (_s("dsub", "a, b", "a - b as a decimal string"), _fn_decimal.dsub),
+    (_s("dmul", "a, b", "a * b as a decimal string"), _fn_decimal.dmul),
+    (_s("ddiv", "a, b, places", "a / b rounded half-even to places"), _fn_decimal.ddiv),
+    (_s("dround", "x, places", "round half-even to places"), _fn_decimal.dround),
+    (_s("dsum", "list", "sum of a list, nulls skipped"), _fn_decimal.dsum),
+    (_s("implied_dec", "x, places", "X12 implied decimal: '1250',2 -> '12.50'"),
+     _fn_decimal.implied_dec),
+    (_s("x12date", "d", "CCYYMMDD or YYMMDD -> YYYY-MM-DD"), _fn_dates.x12date),
+    (_s("x12time", "t", "HHMM[SS[D[D]]] -> HH:MM:SS"), _fn_dates.x12time),
+    (_s("x12datetime", "d, t, tz?", "X12 date and time in tz (default UTC) -> ISO 8601"),
+     _fn_dates.x12datetime),
+    (_s("iso_date", "x", "calendar date of an ISO 8601 value or Unix time"), _fn_dates.iso_date),
+    (_s("iso_datetime", "x, tz?", "ISO 8601 timestamp with offset; naive input in tz"),
+     _fn_dates.iso_datetime),
+    (_s("upper", "s", "upper case"), _fn_text.upper),
+    (_s("lower", "s", "lower case"), _fn_text.lower),
+    (_s("trim", "s", "strip whitespace; blank -> null"), _fn_text.trim),
+    (_s("concat", "value...", "join present parts"), _fn_text.concat),
+    (_s("concat_ws", "sep, value...", "join present parts with sep"), _fn_text.concat_ws),
+    (_s("compact", "list", "drop null and blank entries"), _fn_text.compact),
+    (_s("qual", "list, field, value", "first element whose field equals value"), _fn_text.qual),
+    (_s("quals", "list, field, value", "all elements whose field equals value"), _fn_text.quals),
+    (_s("idx", "", "0-based index of the current each item"), _idx),
+    (_s("pos", "", "1-based position of the current each item"), _pos),
+    (_s("root", "", "the whole input document"), _root),
+    (_s("parent", "", "the value the current each ran on"), _parent),
+)  # fmt: skip
+
+TABLE_FUNCTIONS: dict[str, FunctionSpec] = {
+    "lookup": _s("lookup", "table, key, default?", "crosswalk: key -> value, else default"),
+    "code": _s("code", "list, key, default?", "code list: raw -> canonical, else default"),
+}
+"""Functions whose first argument names a table; it must be a literal, checked at compile."""
+
+SPECS: tuple[FunctionSpec, ...] = tuple(spec for spec, _ in _PURE) + tuple(TABLE_FUNCTIONS.values())
+
+
+def _builtin_arity() -> dict[str, tuple[int, int | None]]:
+    out: dict[str, tuple[int, int | None]] = {}
+    for name, entry in jmespath.functions.Functions.FUNCTION_TABLE.items():
+        signature = entry["signature"]
+        variadic = bool(signature) and bool(signature[-1].get("variadic"))
+        out[str(name)] = (len(signature), None if variadic else len(signature))
+    return out
+
+
+ARITY: dict[str, tuple[int, int | None]] = _builtin_arity() | {s.name: s.arity for s in SPECS}
+"""Every callable name (JMESPath built-ins and ours) -> (fewest, most) arguments."""
+
+
+def _table_key(key: Any, function: str) -> str | None:
+    if key is None or isinstance(key, str):
+        return key
+    if isinstance(key, int) and not isinstance(key, bool):
+        return str(key)
+    raise FunctionError(f"{function}() looks up strings", key)
+
+
+class MappingFunctions(jmespath.functions.Functions):  # type: ignore[misc]  # jmespath: no stubs
+    """The ``custom_functions`` of one compiled mapping: our table first, then JMESPath's."""
+
+    def __init__(self, codelists: Mapping[str, Table], crosswalks: Mapping[str, Table]) -> None:
+        self._codelists = dict(codelists)
+        self._crosswalks = dict(crosswalks)
+        self._impls: dict[str, Callable[..., Any]] = {spec.name: fn for spec, fn in _PURE}
+        self._impls["lookup"] = self._lookup
+        self._impls["code"] = self._code
+
+    def call_function(self, function_name: str, resolved_args: list[Any]) -> Any:
+        """JMESPath's hook; arity was checked when the expression was compiled."""
+        impl = self._impls.get(function_name)
+        if impl is None:
+            return super().call_function(function_name, resolved_args)
+        return impl(*resolved_args)
+
+    def _lookup(self, table: str, key: Any, default: Any = None) -> Any:
+        text = _table_key(key, "lookup")
+        found = None if text is None else self._crosswalks[table].get(text)
+        return default if found is None else found
+
+    def _code(self, table: str, key: Any, default: Any = None) -> Any:
+        text = _table_key(key, "code")
+        found = None if text is None else self._codelists[table].get(text)
+        return default if found is None else found

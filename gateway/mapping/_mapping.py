@@ -1,0 +1,142 @@
+"""A mapping file (and its bases, code lists and crosswalks) compiled into a :class:`Mapping`."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import yaml
+from jmespath.visitor import Options, TreeInterpreter
+
+from gateway.mapping._compile import Compiler
+from gateway.mapping._errors import FieldError, MappingFileError
+from gateway.mapping._functions import SCOPE, MappingFunctions
+from gateway.mapping._plan import ObjectNode
+from gateway.mapping._tables import Stamp, Table, TableCache, stamp
+from gateway.mapping._yaml import RawObject, compose_file, fail, merge, pairs, raw_object, text_of
+
+_TOP_KEYS = ("description", "source", "target", "extends", "codelists", "crosswalks", "fields")
+_SOURCES = ("json", "x12", "soap")
+_SECTIONS = {"codelists": "codelist", "crosswalks": "crosswalk"}
+
+Seen = list[tuple[Path, Stamp | None]]
+"""Every file a compile read, with its stamp before reading: what the registry watches."""
+
+
+class Mapping:
+    """A compiled mapping file: ``apply(tree)`` turns a decoded document into a canonical dict.
+
+    Immutable after compilation and safe to share between threads and tasks.
+    """
+
+    __slots__ = ("_root", "files", "path", "source", "target")
+
+    def __init__(
+        self,
+        *,
+        path: Path,
+        source: str | None,
+        target: str | None,
+        files: tuple[tuple[Path, Stamp | None], ...],
+        root: ObjectNode,
+    ) -> None:
+        self.path = path
+        self.source = source
+        self.target = target
+        self.files = files
+        self._root = root
+
+    def apply(self, tree: Any) -> dict[str, Any]:
+        """Map one document tree; raises ``MapError`` naming file, line, expression and value."""
+        scope = SCOPE
+        saved = scope.root, scope.index, scope.parents
+        scope.root, scope.index, scope.parents = tree, None, []
+        try:
+            out = self._root.build(tree)
+        except FieldError as error:
+            raise error.to_map_error() from error
+        finally:
+            scope.root, scope.index, scope.parents = saved
+        return out if out is not None else {}
+
+    def is_current(self) -> bool:
+        """True while no file it was compiled from changed on disk (a few ``stat`` calls)."""
+        return all(stamp(path) == before for path, before in self.files)
+
+    def __repr__(self) -> str:
+        return f"Mapping({str(self.path)!r}, target={self.target!r})"
+
+
+class _Spec:
+    """One mapping file after ``extends`` was resolved."""
+
+    def __init__(self) -> None:
+        self.source: str | None = None
+        self.target: str | None = None
+        self.tables: dict[str, dict[str, tuple[Path, yaml.Node]]] = {k: {} for k in _SECTIONS}
+        self.fields: RawObject | None = None
+
+
+def _relative(base: Path, node: yaml.Node, what: str) -> Path:
+    return Path(os.path.normpath(base.parent / text_of(node, what)))
+
+
+def _base(path: Path, node: yaml.Node, seen: Seen, chain: tuple[Path, ...]) -> _Spec:
+    base_path = _relative(path, node, "`extends`")
+    if base_path.resolve() in chain:
+        raise fail(node, f"`extends` loops back to {base_path}")
+    return _read(base_path, seen, (*chain, base_path.resolve()), node)
+
+
+def _read(
+    path: Path, seen: Seen, chain: tuple[Path, ...], referenced_from: yaml.Node | None
+) -> _Spec:
+    seen.append((path, stamp(path)))
+    root = compose_file(path, referenced_from=referenced_from)
+    if root is None:
+        raise MappingFileError(path, None, "the mapping file is empty")
+    top = pairs(root, "a mapping file")
+    for key, (key_node, _) in top.items():
+        if key not in _TOP_KEYS:
+            raise fail(key_node, f"unknown key `{key}`; expected one of {', '.join(_TOP_KEYS)}")
+    spec = _Spec() if "extends" not in top else _base(path, top["extends"][1], seen, chain)
+    if "source" in top:
+        spec.source = text_of(top["source"][1], "`source`")
+        if spec.source not in _SOURCES:
+            raise fail(top["source"][1], f"`source` must be one of {', '.join(_SOURCES)}")
+    if "target" in top:
+        spec.target = text_of(top["target"][1], "`target`")
+    for section in _SECTIONS:
+        if section in top:
+            for name, (_, value) in pairs(top[section][1], f"`{section}`").items():
+                spec.tables[section][name] = (_relative(path, value, f"`{section}.{name}`"), value)
+    if "fields" in top:
+        own = raw_object(top["fields"][1])
+        spec.fields = own if spec.fields is None else merge(spec.fields, own)
+    elif spec.fields is None:
+        raise fail(root, "a mapping needs `fields:` (or `extends:` a file that has them)")
+    return spec
+
+
+def compile_mapping(path: Path, cache: TableCache, seen: Seen) -> Mapping:
+    """Compile ``path``; ``seen`` collects the files read, even when compiling fails."""
+    spec = _read(path, seen, (path.resolve(),), None)
+    assert spec.fields is not None
+    loaded: dict[str, dict[str, Table]] = {section: {} for section in _SECTIONS}
+    for section, kind in _SECTIONS.items():
+        for name, (table_path, node) in spec.tables[section].items():
+            seen.append((table_path, stamp(table_path)))
+            table, before = cache.load(kind, table_path, node)
+            seen[-1] = (table_path, before)
+            loaded[section][name] = table
+    functions = MappingFunctions(loaded["codelists"], loaded["crosswalks"])
+    visit = TreeInterpreter(Options(custom_functions=functions)).visit
+    names = {section: frozenset(tables) for section, tables in loaded.items()}
+    root = Compiler(visit, names).object(spec.fields, "")
+    return Mapping(path=path, source=spec.source, target=spec.target, files=tuple(seen), root=root)
+
+
+def load_mapping(path: Path) -> Mapping:
+    """Compile one mapping file (with its bases and tables); raises ``MappingFileError``."""
+    return compile_mapping(path, TableCache(), [])

@@ -1,0 +1,1 @@
+"""decode -> map -> validate -> route: turn one journaled message into canonical deliveries."""

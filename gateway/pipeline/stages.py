@@ -1,0 +1,177 @@
+"""The four processing stages, each a small function with one job and one error type.
+
+Stages are synchronous and CPU-bound (microseconds each); the processor runs them inside a
+worker task and journals every outcome. Each raises a :class:`connectors.errors.StageError`
+subclass that says the stage, the code and the path, so a dead letter explains itself.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import msgspec
+
+import contracts
+from connectors.base import Decoded
+from connectors.errors import DecodeError, MapError, RouteError, StageError, ValidateError
+from connectors.rest.decode import decode_json
+from gateway.config import Channel, Config
+from gateway.journal import Event, Message, NewDelivery
+from gateway.mapping import MappingRegistry
+
+_encode = msgspec.json.Encoder(decimal_format="string").encode
+
+# Top-level canonical fields that identify a business document; copied to the journal so
+# operations can search by them.
+BUSINESS_KEY_FIELDS = (
+    "po_number",
+    "order_number",
+    "asn_number",
+    "shipment_id",
+    "bol_number",
+    "invoice_number",
+    "rma_number",
+    "credit_memo_number",
+    "tracking_number",
+)
+
+
+class Processed(msgspec.Struct, frozen=True, kw_only=True):
+    """What a successful run of the stages produced, ready for one journal transaction."""
+
+    document_type: str
+    canonical: bytes
+    business_keys: dict[str, str]
+    events: list[Event]
+    deliveries: list[NewDelivery]
+
+
+class StageFailedError(Exception):
+    """A stage failed; carries the events journaled so far and the error itself."""
+
+    def __init__(self, error: StageError, events: list[Event]) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.events = events
+
+
+def idempotency_key(message_id: str, destination: str) -> str:
+    """Stable per (message, destination) across retries, redeliveries and reprocessing."""
+    return f"{message_id}.{destination}"
+
+
+def decode(channel: Channel, message: Message) -> Decoded:
+    """Bytes -> document tree, by the channel's format."""
+    if channel.format == "json":
+        return decode_json(message.raw, channel.document_type)
+    raise DecodeError(f"channel format {channel.format!r} has no decoder", code="no_decoder")
+
+
+def map_document(channel: Channel, mappings: MappingRegistry, tree: Any) -> Any:
+    """Document tree -> canonical shape via the channel's mapping file (or pass-through)."""
+    if channel.mapping is None:
+        return tree
+    mapping = mappings.get(channel.mapping)
+    return mapping.apply(tree)
+
+
+def validate(channel: Channel, document_type: str, mapped: Any) -> msgspec.Struct:
+    """Canonical shape -> contract Struct; errors name the field path and the expectation."""
+    try:
+        return contracts.convert(channel.contract, document_type, mapped)
+    except contracts.UnknownDocumentTypeError as exc:
+        raise ValidateError(str(exc), code="unknown_contract") from exc
+    except msgspec.ValidationError as exc:
+        text = str(exc)
+        path = text.rsplit(" - at ", 1)[1].strip("`") if " - at " in text else "$"
+        raise ValidateError(
+            f"{channel.contract}/{document_type}: {text.split(' - at ', 1)[0]}",
+            code="contract_violation",
+            path=path,
+        ) from exc
+
+
+def route(config: Config, message: Message, document_type: str) -> list[NewDelivery]:
+    """Every destination of every route matching (partner, document type), once each."""
+    seen: dict[str, NewDelivery] = {}
+    for rule in config.routes:
+        if rule.partners and message.partner not in rule.partners:
+            continue
+        if rule.document_types and document_type not in rule.document_types:
+            continue
+        for dest in rule.destinations:
+            if dest not in seen:
+                seen[dest] = NewDelivery(
+                    id=f"{message.id}.{dest}",
+                    destination=dest,
+                    idempotency_key=idempotency_key(message.id, dest),
+                )
+    return list(seen.values())
+
+
+def business_keys(canonical: msgspec.Struct) -> dict[str, str]:
+    """The business identifiers of a canonical document, for search and dedup."""
+    out: dict[str, str] = {}
+    references = getattr(canonical, "references", None)
+    for source in (references, canonical):  # top-level fields win over references
+        if source is None:
+            continue
+        for name in BUSINESS_KEY_FIELDS:
+            value = getattr(source, name, None)
+            if isinstance(value, str) and value:
+                out[name] = value
+    return out
+
+
+def run_stages(
+    config: Config, mappings: MappingRegistry, message: Message, now: float | None = None
+) -> Processed:
+    """Run decode, map, validate and route; raise :class:`StageFailedError` at the first failure."""
+    events: list[Event] = []
+    channel = config.channels.get(message.channel)
+
+    def ok(stage: str, **detail: Any) -> None:
+        at = time.time() if now is None else now
+        events.append(Event(message_id=message.id, stage=stage, outcome="ok", at=at, detail=detail))
+
+    try:
+        if channel is None:
+            raise DecodeError(
+                f"channel {message.channel!r} is no longer configured", code="unknown_channel"
+            )
+        decoded = decode(channel, message)
+        ok("decode", format=channel.format)
+        document_type = decoded.document_type or channel.document_type
+        mapped = map_document(channel, mappings, decoded.tree)
+        ok("map", mapping=channel.mapping or "(canonical pass-through)")
+        canonical = validate(channel, document_type, mapped)
+        ok("validate", contract=f"{channel.contract}/{document_type}")
+        deliveries = route(config, message, document_type)
+        ok("route", destinations=[d.destination for d in deliveries])
+    except StageError as exc:
+        raise StageFailedError(exc, events) from exc
+    except Exception as exc:
+        # a bug in a stage must not lose the message: dead-letter it as a fatal map error
+        raise StageFailedError(
+            MapError(f"unexpected {type(exc).__name__}: {exc}", code="internal_error"), events
+        ) from exc
+    if not deliveries:
+        events[-1] = Event(
+            message_id=message.id,
+            stage="route",
+            outcome="skipped",
+            code="no_route",
+            at=events[-1].at,
+            detail={"partner": message.partner, "document_type": document_type},
+        )
+    return Processed(
+        document_type=document_type,
+        canonical=_encode(canonical),
+        business_keys=business_keys(canonical),
+        events=events,
+        deliveries=deliveries,
+    )
+
+
+__all__ = ["Processed", "RouteError", "StageFailedError", "idempotency_key", "run_stages"]

@@ -1,0 +1,107 @@
+"""The running gateway's parts, wired once: journal, mappings, workers, metrics, ops.
+
+This is a composition root (with the app factory and the CLI): it alone decides which journal
+backend and which workers exist. The HTTP API and the CLI both drive a :class:`Gateway`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+from pathlib import Path
+
+from gateway.config import Config, load_config
+from gateway.delivery.worker import DeliveryWorker
+from gateway.ids import new_id
+from gateway.journal import Journal, open_journal
+from gateway.mapping import MappingRegistry
+from gateway.metrics import Metrics
+from gateway.ops import Ops
+from gateway.pipeline.processor import Processor
+from gateway.settings import Settings
+
+log = logging.getLogger("crossdock")
+
+
+class Gateway:
+    """One process's gateway: owns the journal and, if enabled, the in-process workers."""
+
+    def __init__(self, settings: Settings, config: Config | None = None) -> None:
+        self.settings = settings
+        self.config = config or load_config(settings.config_dir)
+        self.journal: Journal = open_journal(settings.database_url or str(settings.journal_path))
+        self.mappings = MappingRegistry(Path(self.config.mappings_dir))
+        self.metrics = Metrics()
+        self.ops = Ops(self.journal)
+        self.owner = f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
+        self.process_wake = asyncio.Event()
+        self.delivery_wake = asyncio.Event()
+        self.processor = Processor(
+            journal=self.journal,
+            config=self.config,
+            mappings=self.mappings,
+            metrics=self.metrics,
+            owner=self.owner,
+            lease_seconds=settings.lease_seconds,
+            poll_interval=settings.poll_interval,
+            batch=max(8, settings.process_concurrency * 16),
+            wake=self.process_wake,
+            on_routed=self.delivery_wake,
+        )
+        self.delivery: DeliveryWorker | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.ready = False
+
+    async def start(self) -> None:
+        """Open the journal and start the workers."""
+        await self.journal.open()
+        if self.settings.workers_enabled:
+            self.delivery = DeliveryWorker(
+                journal=self.journal,
+                config=self.config,
+                metrics=self.metrics,
+                owner=self.owner,
+                lease_seconds=self.settings.lease_seconds,
+                poll_interval=self.settings.poll_interval,
+                wake=self.delivery_wake,
+            )
+            self._tasks = [
+                asyncio.create_task(self.processor.run(), name="crossdock-processor"),
+                asyncio.create_task(self.delivery.run(), name="crossdock-delivery"),
+            ]
+        self._tasks.append(asyncio.create_task(self._gauges(), name="crossdock-gauges"))
+        self.ready = True
+        log.info(
+            "gateway started", extra={"owner": self.owner, "workers": self.settings.workers_enabled}
+        )
+
+    async def stop(self) -> None:
+        """Stop workers (leases of unfinished work simply expire), then close the journal."""
+        self.ready = False
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        if self.delivery is not None:
+            await self.delivery.aclose()
+        await self.journal.close()
+
+    async def refresh_gauges(self) -> None:
+        """Read queue depths from the journal into the gauges."""
+        stats = await self.journal.stats()
+        self.metrics.queue_depth.labels("process").set(stats.messages_pending)
+        self.metrics.queue_depth.labels("deliver").set(stats.deliveries_pending)
+        self.metrics.dead_letters.set(stats.dead_letters_open)
+
+    async def _gauges(self) -> None:
+        while True:
+            try:
+                await self.refresh_gauges()
+            except Exception:
+                log.exception("could not refresh gauges")
+            await asyncio.sleep(5.0)

@@ -1,0 +1,41 @@
+"""Shared fixtures for the contracts tests.
+
+Until the repo's pytest config puts the project root on ``sys.path`` (``pythonpath = ["."]``) or
+the package is installed, make ``import contracts`` work when running plain ``pytest``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+if importlib.util.find_spec("contracts") is None:  # pragma: no cover - depends on the runner
+    sys.path.insert(0, str(ROOT))
+
+EXAMPLES = Path(__file__).resolve().parent / "examples"
+
+LoadExample = Callable[[str], dict[str, Any]]
+
+
+def _load_example(document_type: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((EXAMPLES / f"{document_type}.json").read_text("utf-8"))
+    return data
+
+
+@pytest.fixture
+def examples_dir() -> Path:
+    """Folder of realistic, canonical JSON payloads, one per document type."""
+    return EXAMPLES
+
+
+@pytest.fixture
+def load_example() -> LoadExample:
+    """Load examples/<document_type>.json as a JSON-shaped dict."""
+    return _load_example
