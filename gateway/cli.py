@@ -264,7 +264,14 @@ def dead_letters() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.pass_context
 def dl_list(
-    ctx: click.Context, data_dir: str | None, state: str, limit: int, as_json: bool, **filters: Any
+    ctx: click.Context,
+    /,
+    *,
+    data_dir: str | None,
+    state: str,
+    limit: int,
+    as_json: bool,
+    **filters: Any,
 ) -> None:
     """List dead letters, oldest first."""
     settings = _settings(ctx, data_dir=data_dir)

@@ -21,3 +21,8 @@ def new_id(prefix: str = "") -> str:
 def new_trace_id() -> str:
     """A W3C trace-context trace id (32 lowercase hex digits)."""
     return os.urandom(16).hex()
+
+
+def new_dead_letter_id() -> str:
+    """Dead letter ids sort by time like message ids, with a prefix that says what they are."""
+    return new_id("dl_")

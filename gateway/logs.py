@@ -11,7 +11,7 @@ import contextvars
 import logging
 import sys
 import time
-from typing import Any
+from typing import IO, Any
 
 import msgspec
 
@@ -52,9 +52,11 @@ class JsonFormatter(logging.Formatter):
         return _encode(out).decode()
 
 
-def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
-    """Send crossdock's logs to stderr in the chosen format; quiet the access log."""
-    handler = logging.StreamHandler(sys.stderr)
+def configure_logging(
+    level: str = "INFO", fmt: str = "json", stream: IO[str] | None = None
+) -> None:
+    """Send crossdock's logs to stderr (or ``stream``) in the chosen format; quiet access logs."""
+    handler = logging.StreamHandler(stream or sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

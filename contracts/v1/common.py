@@ -1,9 +1,10 @@
 """Parts shared by every v1 document: parties, addresses, item ids, quantities, money, keys.
 
 Constraints are declared with ``Annotated[..., msgspec.Meta(...)]`` so that one declaration
-drives both decoding and the published JSON Schema. Two rules cannot be said that way and are
+drives both decoding and the published JSON Schema. Rules that cannot be said that way are
 checked in ``__post_init__`` (msgspec reports them with the field's path like any other error):
-a decimal must be finite (and a quantity non-negative), and a party must be identifiable.
+a decimal must be finite (a quantity also non-negative), a party needs a name or an id, and an
+item needs at least one identifier.
 
 Patterns are anchored with ``^...$``. Python's ``$`` also matches before a trailing newline, so
 fixed-length codes also carry ``min_length``/``max_length`` and variable-length ones end in a

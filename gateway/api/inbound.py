@@ -14,6 +14,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, post
+from litestar.params import FromPath
 
 from connectors.errors import DecodeError
 from connectors.rest.decode import check_json
@@ -52,7 +53,7 @@ def _is_json(content_type: str) -> bool:
     description="Answers 202 once the message is durably journaled; processing is asynchronous.",
     response_headers=[],
 )
-async def receive(request: Request[Any, Any, Any], channel: str) -> Response[bytes]:
+async def receive(request: Request[Any, Any, Any], channel: FromPath[str]) -> Response[bytes]:
     """Accept one message on a channel."""
     gw: Gateway = request.app.state.gateway
     ch = gw.config.channels.get(channel)

@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, get
+from litestar.params import FromPath
 
 from gateway.api.problems import ProblemError
 from gateway.runtime import Gateway
@@ -22,7 +23,9 @@ def iso(ts: float | None) -> str | None:
 
 
 @get("/v1/messages/{message_id:str}", summary="A message's status and stage history")
-async def get_message(request: Request[Any, Any, Any], message_id: str) -> Response[bytes]:
+async def get_message(
+    request: Request[Any, Any, Any], message_id: FromPath[str]
+) -> Response[bytes]:
     """Return the message's state, its events and its deliveries."""
     gw: Gateway = request.app.state.gateway
     message = await gw.journal.get_message(message_id)

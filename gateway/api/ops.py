@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, Response, get, post
-from litestar.params import Parameter
+from litestar.params import FromPath, FromQuery, QueryParameter
 
 from gateway.api.problems import ProblemError
 from gateway.journal import DeadLetterFilter
@@ -86,17 +86,17 @@ def _filter(
 async def list_dead_letters(
     request: Request[Any, Any, Any],
     *,
-    partner: str | None = None,
-    destination: str | None = None,
-    stage: str | None = None,
-    code: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
+    partner: FromQuery[str | None] = None,
+    destination: FromQuery[str | None] = None,
+    stage: FromQuery[str | None] = None,
+    code: FromQuery[str | None] = None,
+    since: FromQuery[str | None] = None,
+    until: FromQuery[str | None] = None,
     dl_state: Annotated[
-        Literal["open", "replayed", "discarded"] | None, Parameter(query="state")
+        Literal["open", "replayed", "discarded"] | None, QueryParameter(name="state")
     ] = "open",
-    limit: int = 100,
-    after: str | None = None,
+    limit: FromQuery[int] = 100,
+    after: FromQuery[str | None] = None,
 ) -> Response[bytes]:
     """Page through dead letters (keyset pagination with ``after``)."""
     gw: Gateway = request.app.state.gateway
@@ -121,7 +121,7 @@ async def list_dead_letters(
 
 @get("/v1/ops/dead-letters/{dead_letter_id:str}", summary="Inspect one dead letter")
 async def inspect_dead_letter(
-    request: Request[Any, Any, Any], dead_letter_id: str
+    request: Request[Any, Any, Any], dead_letter_id: FromPath[str]
 ) -> Response[bytes]:
     """Raw and canonical payloads, stage history, every attempt."""
     gw: Gateway = request.app.state.gateway
@@ -175,7 +175,9 @@ async def _act(
     status_code=200,
     summary="Send the same canonical payload to the destination again",
 )
-async def redeliver(request: Request[Any, Any, Any], dead_letter_id: str) -> Response[bytes]:
+async def redeliver(
+    request: Request[Any, Any, Any], dead_letter_id: FromPath[str]
+) -> Response[bytes]:
     """Redeliver one dead delivery."""
     return await _act(request, dead_letter_id, "redeliver")
 
@@ -185,7 +187,9 @@ async def redeliver(request: Request[Any, Any, Any], dead_letter_id: str) -> Res
     status_code=200,
     summary="Decode and map the raw payload again with today's mappings",
 )
-async def reprocess(request: Request[Any, Any, Any], dead_letter_id: str) -> Response[bytes]:
+async def reprocess(
+    request: Request[Any, Any, Any], dead_letter_id: FromPath[str]
+) -> Response[bytes]:
     """Reprocess one dead-lettered message."""
     return await _act(request, dead_letter_id, "reprocess")
 
@@ -195,7 +199,9 @@ async def reprocess(request: Request[Any, Any, Any], dead_letter_id: str) -> Res
     status_code=200,
     summary="Close a dead letter without replay (a reason is required)",
 )
-async def discard(request: Request[Any, Any, Any], dead_letter_id: str) -> Response[bytes]:
+async def discard(
+    request: Request[Any, Any, Any], dead_letter_id: FromPath[str]
+) -> Response[bytes]:
     """Discard one dead letter."""
     return await _act(request, dead_letter_id, "discard")
 

@@ -81,6 +81,7 @@ class _Reader:
         self.root = root
         self.problems: list[Problem] = []
         self.nodes: dict[str, yaml.Node | None] = {}
+        self.failed: set[str] = set()  # files that did not load: their names are unknown
 
     def problem(self, file: str, path: str, message: str) -> None:
         self.problems.append(Problem(file, path, message, _line_of(self.nodes.get(file), path)))
@@ -97,6 +98,7 @@ class _Reader:
             mark = getattr(exc, "problem_mark", None)
             line = mark.line + 1 if mark is not None else None
             self.problems.append(Problem(name, "$", f"not valid YAML: {exc}", line))
+            self.failed.add(name)
             return default
         if data is None:
             return default
@@ -108,6 +110,7 @@ class _Reader:
             self.problem(
                 name, where.group(1) if where else "$", text_exc.split(" - at ", maxsplit=1)[0]
             )
+            self.failed.add(name)
             return default
 
 
@@ -135,10 +138,10 @@ def _unique(reader: _Reader, file: str, names: list[str]) -> None:
 
 
 def _check_channels(
-    r: _Reader, channels: list[Channel], partner_names: set[str], mappings_dir: Path
+    r: _Reader, channels: list[Channel], partner_names: set[str] | None, mappings_dir: Path
 ) -> None:
     for i, ch in enumerate(channels):
-        if ch.partner not in partner_names:
+        if partner_names is not None and ch.partner not in partner_names:
             r.problem(
                 "channels.yaml",
                 f"$[{i}].partner",
@@ -153,18 +156,18 @@ def _check_channels(
 
 
 def _check_routes(
-    r: _Reader, routes: list[Route], dest_names: set[str], partner_names: set[str]
+    r: _Reader, routes: list[Route], dest_names: set[str] | None, partner_names: set[str] | None
 ) -> None:
     for i, route in enumerate(routes):
         for j, dest in enumerate(route.destinations):
-            if dest not in dest_names:
+            if dest_names is not None and dest not in dest_names:
                 r.problem(
                     "routes.yaml",
                     f"$[{i}].destinations[{j}]",
                     f"unknown destination {dest!r}; expected one of {sorted(dest_names)}",
                 )
         for j, partner in enumerate(route.partners):
-            if partner not in partner_names:
+            if partner_names is not None and partner not in partner_names:
                 r.problem("routes.yaml", f"$[{i}].partners[{j}]", f"unknown partner {partner!r}")
 
 
@@ -224,9 +227,13 @@ def load_config(config_dir: str | Path) -> Config:
     _unique(r, "destinations.yaml", [d.name for d in destinations])
     _unique(r, "routes.yaml", [x.name for x in routes])
 
+    # a file that did not load reads as empty; checking references against it would report
+    # every reference to it as unknown, burying the one real problem under false ones
+    partner_names = None if "partners.yaml" in r.failed else {p.name for p in partners}
+    dest_names = None if "destinations.yaml" in r.failed else {d.name for d in destinations}
     mappings_dir = (root / gateway.mappings_dir).resolve()
-    _check_channels(r, channels, {p.name for p in partners}, mappings_dir)
-    _check_routes(r, routes, {d.name for d in destinations}, {p.name for p in partners})
+    _check_channels(r, channels, partner_names, mappings_dir)
+    _check_routes(r, routes, dest_names, partner_names)
     destinations = _check_destinations(r, destinations)
 
     if r.problems:

@@ -21,9 +21,9 @@ from gateway.config import Config, Destination
 from gateway.config.loader import resolve_secret
 from gateway.delivery.breaker import Breakers
 from gateway.delivery.policy import Dead, Done, RetryAt, RetryPolicy
+from gateway.ids import new_dead_letter_id
 from gateway.journal import Attempt, DeadLetter, Event, Journal
 from gateway.journal.base import ClaimedDelivery
-from gateway.journal.sqlite import new_dead_letter_id
 from gateway.logs import message_id_var, trace_id_var
 from gateway.metrics import Metrics
 
@@ -279,12 +279,13 @@ class DeliveryWorker:
             )
         else:
             assert isinstance(decision, Dead)
-            reason = {"fatal": outcome.code, "max_attempts": "max_attempts", "max_age": "max_age"}[
-                decision.reason
-            ]
+            # the code is the last outcome's (http_503, timeout...) so operations can filter by
+            # cause; which limit ended the retries is in the text and the event detail
             text = outcome.error or f"HTTP {outcome.status_code}"
             if decision.reason != "fatal":
-                text = f"gave up after {number} attempts ({decision.reason}); last: {text}"
+                text = f"gave up after {number} attempt(s) ({decision.reason}); last: {text}"
+            detail["gave_up"] = decision.reason
+            reason = outcome.code or "delivery_failed"
             await self._dead(item, now=now, attempt=attempt, code=reason, text=text, detail=detail)
             log.warning(
                 "dead-lettered delivery",

@@ -274,21 +274,14 @@ class _EmbeddedServer(uvicorn.Server):
 def _loopback_socket(host: str, port: int) -> socket.socket:
     """Bind the listening socket ourselves: a bind error raises here instead of exiting uvicorn."""
     try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        address = None
-    if address is None or not address.is_loopback:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:  # a name, which could resolve anywhere
+        loopback = False
+    if not loopback:
         msg = f"the receiver only listens on a loopback address such as 127.0.0.1, not {host!r}"
         raise ValueError(msg)
-    family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-    except OSError:
-        sock.close()
-        raise
-    return sock
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family)
 
 
 @contextlib.asynccontextmanager

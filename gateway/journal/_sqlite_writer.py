@@ -45,9 +45,10 @@ class SqliteWriter:
         """Finish queued jobs, then close the connection and join the thread."""
         if self._thread is None:
             return
+        # refuse new jobs before queueing the stop: a job queued behind it would never run
+        thread, self._thread = self._thread, None
         self._queue.put(_STOP)
-        await asyncio.to_thread(self._thread.join)
-        self._thread = None
+        await asyncio.to_thread(thread.join)
 
     async def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``job`` in the writer's transaction; returns once the group is committed."""

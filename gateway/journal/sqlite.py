@@ -14,7 +14,6 @@ from typing import Any
 
 import msgspec
 
-from gateway.ids import new_id
 from gateway.journal._sqlite_writer import SqliteWriter
 from gateway.journal.base import (
     Attempt,
@@ -428,11 +427,12 @@ class SqliteJournal(Journal):
         return await self._writer.run(job)
 
     async def next_due(self) -> float | None:
-        """Earliest ``next_attempt_at`` among pending deliveries."""
+        """Earliest time a pending delivery becomes claimable (a held lease defers it)."""
 
         def job(conn: sqlite3.Connection) -> float | None:
             row = conn.execute(
-                "SELECT MIN(next_attempt_at) FROM deliveries WHERE state = 'pending'"
+                "SELECT MIN(MAX(next_attempt_at, COALESCE(lease_until, next_attempt_at)))"
+                " FROM deliveries WHERE state = 'pending'"
             ).fetchone()
             return None if row is None else row[0]
 
@@ -723,8 +723,3 @@ class SqliteJournal(Journal):
             return True
 
         return await self._writer.run(job)
-
-
-def new_dead_letter_id() -> str:
-    """Dead letter ids sort by time like message ids."""
-    return new_id("dl_")

@@ -16,6 +16,7 @@ import jmespath
 import yaml
 from jmespath.exceptions import IncompleteExpressionError, JMESPathError, LexerError, ParseError
 
+from gateway.mapping._fast import Resolve, Visit, closure
 from gateway.mapping._functions import ARITY, TABLE_FUNCTIONS
 from gateway.mapping._plan import (
     Const,
@@ -27,7 +28,6 @@ from gateway.mapping._plan import (
     Node,
     ObjectNode,
     PathExpr,
-    Visit,
 )
 from gateway.mapping._yaml import (
     BOOL_TAG,
@@ -67,7 +67,10 @@ def _plain_path(ast: dict[str, Any]) -> tuple[str, ...] | None:
 class Compiler:
     """Compiles one mapping's fields against its function table and declared tables."""
 
-    def __init__(self, visit: Visit, tables: Mapping[str, frozenset[str]]) -> None:
+    def __init__(
+        self, resolve: Resolve, visit: Visit, tables: Mapping[str, frozenset[str]]
+    ) -> None:
+        self._resolve = resolve
         self._visit = visit
         self._tables = tables
 
@@ -117,7 +120,7 @@ class Compiler:
             inner, anchor, label = self._each(node, keys, path)
         else:
             inner, anchor, label = self._single(node, keys, path)
-        when = self.expression(keys["when"], path) if "when" in keys else None
+        when = self.expression(keys["when"], path, "`when`") if "when" in keys else None
         required = self._flag(keys["required"], path) if "required" in keys else False
         if when is None and not required:
             return inner
@@ -137,13 +140,13 @@ class Compiler:
             raise fail(node, "`each` needs exactly one of `fields` or `value`", field=path)
         if "default" in keys:
             raise fail(node, "`default` does not apply to `each`", field=path)
-        source = self.expression(keys["each"], path)
+        source = self.expression(keys["each"], path, "`each`")
         item_path = f"{path}[]"
         item: Node
         if "fields" in keys:
             item = self.object(raw_object(keys["fields"], f"`{item_path}`"), item_path)
         else:
-            item = self.expression(keys["value"], item_path)
+            item = self.expression(keys["value"], item_path, "`value`")
         return EachNode(source, item), keys["each"], source.text
 
     def _single(
@@ -156,7 +159,7 @@ class Compiler:
         if "default" in keys and producers[0] != "value":
             raise fail(node, "`default` only applies to `value`", field=path)
         if "value" in keys:
-            expr = self.expression(keys["value"], path)
+            expr = self.expression(keys["value"], path, "`value`")
             if "default" in keys:
                 return Defaulted(expr, constant(keys["default"])), keys["value"], expr.text
             return expr, keys["value"], expr.text
@@ -175,10 +178,10 @@ class Compiler:
             raise fail(node, "`required` must be true or false", field=path)
         return str(node.value).lower() in ("true", "yes", "on")
 
-    def expression(self, node: yaml.Node, path: str) -> Expr:
-        """Parse and check one expression string."""
+    def expression(self, node: yaml.Node, path: str, role: str = "an expression") -> Expr:
+        """Parse and check one expression string; ``role`` says which key, for the message."""
         if not is_text(node) or not str(node.value).strip():
-            raise fail(node, "expected a JMESPath expression string", field=path)
+            raise fail(node, f"{role} must be a JMESPath expression string", field=path)
         text = str(node.value)
         try:
             with warnings.catch_warnings():
@@ -194,7 +197,8 @@ class Compiler:
         keys = _plain_path(ast)
         if keys is not None:
             return PathExpr(keys, text, file_of(node), line_of(node))
-        return Expr(ast, text, file_of(node), line_of(node), self._visit)
+        fn = closure(ast, self._resolve, self._visit)
+        return Expr(fn, text, file_of(node), line_of(node))
 
     def _check(self, ast: dict[str, Any], node: yaml.Node, path: str, text: str) -> None:
         stack = [ast]

@@ -31,7 +31,7 @@ from gateway.mapping._tables import Table
 
 
 class FunctionSpec(msgspec.Struct, frozen=True):
-    """A mapping function as integrators see it. ``x?`` is optional, ``x...`` repeats."""
+    """A mapping function as integrators see it. ``x?`` is optional, ``x...`` is one or more."""
 
     name: str
     params: tuple[str, ...]
@@ -40,7 +40,7 @@ class FunctionSpec(msgspec.Struct, frozen=True):
     @property
     def arity(self) -> tuple[int, int | None]:
         """(fewest, most) arguments; ``None`` for no limit."""
-        required = sum(1 for p in self.params if not p.endswith(("?", "...")))
+        required = sum(1 for p in self.params if not p.endswith("?"))
         variadic = any(p.endswith("...") for p in self.params)
         return required, None if variadic else len(self.params)
 
@@ -156,6 +156,14 @@ class MappingFunctions(jmespath.functions.Functions):  # type: ignore[misc]  # j
         if impl is None:
             return super().call_function(function_name, resolved_args)
         return impl(*resolved_args)
+
+    def resolve(self, function_name: str) -> Callable[..., Any]:
+        """The callable behind a name, for closures compiled from an expression (``_fast``)."""
+        impl = self._impls.get(function_name)
+        if impl is not None:
+            return impl
+        builtin = super().call_function
+        return lambda *args: builtin(function_name, list(args))
 
     def _lookup(self, table: str, key: Any, default: Any = None) -> Any:
         text = _table_key(key, "lookup")

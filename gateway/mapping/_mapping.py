@@ -133,7 +133,7 @@ def compile_mapping(path: Path, cache: TableCache, seen: Seen) -> Mapping:
     functions = MappingFunctions(loaded["codelists"], loaded["crosswalks"])
     visit = TreeInterpreter(Options(custom_functions=functions)).visit
     names = {section: frozenset(tables) for section, tables in loaded.items()}
-    root = Compiler(visit, names).object(spec.fields, "")
+    root = Compiler(functions.resolve, visit, names).object(spec.fields, "")
     return Mapping(path=path, source=spec.source, target=spec.target, files=tuple(seen), root=root)
 
 

@@ -99,13 +99,18 @@ def is_directive(node: yaml.Node) -> bool:
     """A mapping made only of directive keys (``value``, ``when``...) that produces something.
 
     Any other key makes it a nested target object, so ``quantity: {value: ..., uom: ...}``
-    is an object with a ``value`` field. To nest an object whose only key is ``value``,
-    write ``{fields: {value: ...}}``.
+    is an object with a ``value`` field; so does a ``value`` that is itself a mapping, so
+    ``quantity: {value: {value: ..., required: true}}`` is an object too. Otherwise, to nest an
+    object whose only key is ``value``, write ``{fields: {value: ...}}``.
     """
     if not isinstance(node, yaml.MappingNode):
         return False
-    keys = {str(k.value) for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
-    return len(keys) == len(node.value) and keys <= DIRECTIVE_KEYS and bool(keys & PRODUCER_KEYS)
+    entries = {str(k.value): v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+    if len(entries) != len(node.value) or not entries.keys() <= DIRECTIVE_KEYS:
+        return False
+    if not entries.keys() & PRODUCER_KEYS:
+        return False
+    return not isinstance(entries.get("value"), yaml.MappingNode)
 
 
 class RawObject:
@@ -160,6 +165,13 @@ def _json_like(value: Any, node: yaml.Node) -> Any:
         return value.isoformat()
     if isinstance(value, list):
         return [_json_like(item, node) for item in value]
-    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+    if isinstance(value, dict):
+        for key in value:
+            if not isinstance(key, str):
+                problem = (
+                    f"keys of a constant must be strings, got {key!r}; quote keys such as "
+                    "'on', 'yes' or '01', which YAML reads as booleans or numbers"
+                )
+                raise fail(node, problem)
         return {k: _json_like(v, node) for k, v in value.items()}
     raise fail(node, f"a constant must be JSON-like data, not {type(value).__name__}")

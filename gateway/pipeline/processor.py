@@ -13,8 +13,8 @@ import logging
 import time
 
 from gateway.config import Config
+from gateway.ids import new_dead_letter_id
 from gateway.journal import DeadLetter, Event, Journal, Message
-from gateway.journal.sqlite import new_dead_letter_id
 from gateway.logs import message_id_var, trace_id_var
 from gateway.mapping import MappingRegistry
 from gateway.metrics import Metrics

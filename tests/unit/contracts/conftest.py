@@ -1,23 +1,13 @@
-"""Shared fixtures for the contracts tests.
-
-Until the repo's pytest config puts the project root on ``sys.path`` (``pythonpath = ["."]``) or
-the package is installed, make ``import contracts`` work when running plain ``pytest``.
-"""
+"""Shared fixtures for the contracts tests: the realistic example payloads."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[3]
-if importlib.util.find_spec("contracts") is None:  # pragma: no cover - depends on the runner
-    sys.path.insert(0, str(ROOT))
 
 EXAMPLES = Path(__file__).resolve().parent / "examples"
 

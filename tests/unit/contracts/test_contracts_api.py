@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
 import msgspec
 import pytest
 
@@ -34,3 +40,15 @@ def test_convert_reports_the_path() -> None:
     document = {"po_number": "1", "order_date": "2025-01-01", "lines": []}
     with pytest.raises(msgspec.ValidationError, match=r"length >= 1 - at `\$\.lines`$"):
         contracts.convert("v1", "order", document)
+
+
+def test_readme_example_runs(load_example: Callable[[str], dict[str, Any]]) -> None:
+    readme = (Path(contracts.__file__).parent / "README.md").read_text("utf-8")
+    block = re.search(r"```python\n(.*?)```", readme, re.DOTALL)
+    assert block is not None
+    example = load_example("order")
+    namespace: dict[str, Any] = {"raw_json": json.dumps(example), "mapped_dict": example}
+
+    exec(block.group(1), namespace)
+
+    assert namespace["order"] == contracts.decoder("v1", "order").decode(json.dumps(example))

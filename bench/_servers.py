@@ -1,0 +1,128 @@
+"""The servers the benchmarks load, each run in its own process: ``python -m bench._servers KIND``.
+
+- ``gateway``: the real app from ``gateway.app.create_app`` with ``gateway.serve.uvicorn_config``.
+- ``bare``: a bare litestar ``@post`` on the same path answering 202 with the body's length,
+  served with the *same* ``uvicorn.Config`` object (only ``app`` swapped), so the server options
+  (uvloop, httptools, no access log, no server header) cannot drift between the two.
+- ``receiver``: a raw ASGI app answering 200 to everything, for the delivery benchmark.
+
+Each binds 127.0.0.1 port 0 itself, prints ``port N`` once uvicorn has started (for the gateway,
+once its lifespan has opened the journal), and stops gracefully on SIGTERM. ``--profile FILE``
+runs the server under cProfile and writes the stats there on exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import socket
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import uvicorn
+from litestar import Litestar, Request, post
+
+from gateway.logs import configure_logging
+from gateway.runtime import Gateway
+from gateway.serve import uvicorn_config
+from gateway.settings import Settings
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+@post("/v1/inbound/{channel:str}", status_code=202)
+async def _bare_receive(request: Request[Any, Any, Any], channel: str) -> dict[str, Any]:
+    raw = await request.body()
+    return {"channel": channel, "bytes": len(raw)}
+
+
+def bare_app() -> Litestar:
+    """The baseline: the same framework and route shape, none of the gateway's work."""
+    return Litestar(route_handlers=[_bare_receive], debug=False, logging_config=None)
+
+
+_OK_BODY = b'{"status":"accepted"}'
+_OK_HEADERS = [(b"content-type", b"application/json"), (b"content-length", b"21")]
+
+
+async def receiver_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """Read the request, answer 200: a destination as fast as uvicorn can serve one."""
+    if scope["type"] != "http":
+        return
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        more = message.get("more_body", False)
+    await send({"type": "http.response.start", "status": 200, "headers": _OK_HEADERS})
+    await send({"type": "http.response.body", "body": _OK_BODY})
+
+
+def _config(args: argparse.Namespace) -> uvicorn.Config:
+    if args.kind == "receiver":
+        return uvicorn.Config(
+            receiver_app,
+            lifespan="off",
+            access_log=False,
+            log_config=None,
+            server_header=False,
+            loop="auto",
+            http="auto",
+        )
+    settings = Settings(
+        config_dir=args.config_dir,
+        data_dir=args.data_dir,
+        port=0,
+        workers_enabled=args.workers,
+        log_level="WARNING",
+    )
+    config = uvicorn_config(Gateway(settings))
+    if args.kind == "bare":
+        config.app = bare_app()
+    return config
+
+
+async def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+            msg = "server stopped during startup"
+            raise RuntimeError(msg)
+        await asyncio.sleep(0.01)
+    print(f"port {sock.getsockname()[1]}", flush=True)
+    await task
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench._servers")
+    parser.add_argument("kind", choices=["gateway", "bare", "receiver"])
+    parser.add_argument("--config-dir", default="config")
+    parser.add_argument("--data-dir", default="data")
+    parser.add_argument("--workers", action="store_true", help="run the gateway's workers too")
+    parser.add_argument("--profile", metavar="FILE", help="write cProfile stats here on exit")
+    args = parser.parse_args(argv)
+    configure_logging("WARNING", "text")
+    config = _config(args)
+    server = uvicorn.Server(config)
+    sock = socket.create_server(("127.0.0.1", 0))
+    profiler = cProfile.Profile() if args.profile else None
+    if profiler is not None:
+        profiler.enable()
+    try:
+        # the same runner uvicorn's Server.run uses: uvloop via config.get_loop_factory()
+        with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+            runner.run(_serve(server, sock))
+    finally:
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(args.profile)
+        sock.close()
+
+
+if __name__ == "__main__":
+    main()
