@@ -1,1 +1,1 @@
-"""Protocol adapters: each folder decodes bytes into a document tree and/or delivers canonical payloads."""
+"""Protocol adapters: each folder decodes bytes into a document tree and/or delivers payloads."""

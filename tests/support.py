@@ -53,7 +53,14 @@ def write_config(
     (cfg / "channels.yaml").write_text(
         yaml.safe_dump(
             channels
-            or [{"name": "json", "partner": "acme", "document_type": "order", "max_body_bytes": 4096}]
+            or [
+                {
+                    "name": "json",
+                    "partner": "acme",
+                    "document_type": "order",
+                    "max_body_bytes": 4096,
+                }
+            ]
         )
     )
     (cfg / "destinations.yaml").write_text(

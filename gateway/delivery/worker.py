@@ -98,10 +98,13 @@ class DeliveryWorker:
                 task.cancel()
 
     async def _sleep(self) -> None:
+        # Sleep until the next delivery falls due, a slot frees up or new work is routed. Work
+        # that is already due but was not claimed waits for a free slot or a breaker probe, so
+        # it must not turn the sleep into a spin: poll for it instead.
         timeout = self.poll_interval
         due = await self.journal.next_due()
-        if due is not None:
-            timeout = max(0.0, min(timeout, due - time.time()))
+        if due is not None and due > time.time():
+            timeout = min(timeout, due - time.time())
         waits = [
             asyncio.ensure_future(self.wake.wait()),
             asyncio.ensure_future(self._slot_freed.wait()),

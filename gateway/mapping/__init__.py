@@ -43,8 +43,9 @@ Field shapes:
   ``when``, ``required``, ``default``: exactly one of ``value``/``const``/``fields`` (or ``each``
   with ``fields`` or ``value`` per item), plus ``when: "expr"`` (the field is absent unless it is
   truthy), ``required: true`` (absent is a ``map_required_missing`` error) and, with ``value``,
-  ``default:`` (a constant used when the expression yields null). A mapping with any other key is
-  a nested object; to nest an object whose only key is ``value``, write ``{fields: {value: ...}}``.
+  ``default:`` (a constant used when the expression yields null). A mapping with any other key,
+  or whose ``value`` is itself a mapping, is a nested object; to nest an object whose only key is
+  ``value``, write ``{fields: {value: ...}}``.
 
 Absent is the rule for optional data: a field whose result is null is left out, and so are
 empty objects and lists, so optional contract fields stay absent. ``extends`` merges key by key:

@@ -99,19 +99,11 @@ class Compiler:
                 )
             return self.expression(spec, path)
         if isinstance(spec, yaml.SequenceNode):
-            items = [
-                self.field(self._shape(item), f"{path}[{i}]") for i, item in enumerate(spec.value)
-            ]
+            items = [self.field(item, f"{path}[{i}]") for i, item in enumerate(spec.value)]
             return ListNode(tuple(item for item in items if item is not None))
         if is_directive(spec):
             return self.directive(spec, path)
         return self.object(raw_object(spec, f"`{path}`"), path)
-
-    @staticmethod
-    def _shape(node: yaml.Node) -> yaml.Node | RawObject:
-        if isinstance(node, yaml.MappingNode) and not is_directive(node):
-            return raw_object(node)
-        return node
 
     def directive(self, node: yaml.Node, path: str) -> Node:
         """``{value|const|fields|each: ..., when?, required?, default?}``."""

@@ -17,7 +17,9 @@ import pytest
 
 from gateway.journal import Journal
 from gateway.journal.sqlite import SqliteJournal
-from journal_support import Backend
+
+pytest.register_assert_rewrite("journal_support")  # helpful failures from its asserts too
+from journal_support import Backend  # noqa: E402 - imported once registered for rewriting
 
 
 class SqliteBackend:

@@ -57,7 +57,13 @@ async def test_accept_writes_the_accept_event(journal: Journal) -> None:
     await journal.accept(new_message("m1", raw=b"12345"))
 
     [e] = await journal.events("m1")
-    assert (e.message_id, e.stage, e.outcome, e.at, e.delivery_id) == ("m1", "accept", "ok", T0, None)
+    assert (e.message_id, e.stage, e.outcome, e.at, e.delivery_id) == (
+        "m1",
+        "accept",
+        "ok",
+        T0,
+        None,
+    )
     assert e.detail == {"bytes": 5}
     assert e.actor == "system"
 

@@ -4,17 +4,35 @@ from __future__ import annotations
 
 import asyncio
 
-from journal_support import CANONICAL, LEASE, T0, attempt, dead_letter, event, routed
+from journal_support import (
+    CANONICAL,
+    LEASE,
+    T0,
+    attempt,
+    dead_letter,
+    event,
+    new_message,
+    routed,
+)
 
 from gateway.journal import DeadLetterFilter, Journal
 from gateway.journal.base import ClaimedDelivery
 
 
-async def claim(journal: Journal, owner: str = "d1", *, now: float, **kw) -> list[ClaimedDelivery]:
-    return await journal.claim_deliveries(owner, kw.pop("limit", 100), LEASE, now, **kw)
+async def claim(
+    journal: Journal,
+    owner: str = "d1",
+    *,
+    now: float,
+    limit: int = 100,
+    destinations: list[str] | None = None,
+) -> list[ClaimedDelivery]:
+    return await journal.claim_deliveries(owner, limit, LEASE, now, destinations)
 
 
-async def retry(journal: Journal, c: ClaimedDelivery, *, at: float, until: float, owner="d1") -> bool:
+async def retry(
+    journal: Journal, c: ClaimedDelivery, *, at: float, until: float, owner: str = "d1"
+) -> bool:
     d = c.delivery
     return await journal.record_attempt(
         d.id,
@@ -238,7 +256,7 @@ async def test_next_due_ignores_finished_deliveries(journal: Journal) -> None:
 
 async def test_stats_count_queues_and_open_dead_letters(journal: Journal) -> None:
     for i in range(3):
-        await journal.accept(new_message_at(i))
+        await journal.accept(new_message(f"p{i}", received_at=T0 + i))
     await routed(journal, "r1", ["erp", "wms"], at=T0 - 10)
     [c, *_] = await claim(journal, now=T0 - 10)
     await journal.record_attempt(
@@ -256,9 +274,3 @@ async def test_stats_count_queues_and_open_dead_letters(journal: Journal) -> Non
     assert (stats.messages_pending, stats.deliveries_pending, stats.dead_letters_open) == (3, 1, 1)
     await journal.discard("dl1", "alice", "duplicate", T0 + 1)
     assert (await journal.stats()).dead_letters_open == 0
-
-
-def new_message_at(i: int):  # noqa: ANN201
-    from journal_support import new_message
-
-    return new_message(f"p{i}", received_at=T0 + i)

@@ -134,7 +134,10 @@ async def test_a_failing_completion_is_rolled_back_whole(
     await routed(journal, "m0", ["erp"], at=T0)
     await journal.accept(new_message("m1"))
     await claim_one(journal, "m1", now=T0)
-    clash = [new_delivery("m1", "wms"), NewDelivery(id="m0:erp", destination="erp", idempotency_key="k")]
+    clash = [
+        new_delivery("m1", "wms"),
+        NewDelivery(id="m0:erp", destination="erp", idempotency_key="k"),
+    ]
 
     with pytest.raises(backend.integrity_error):  # the second delivery reuses m0's delivery id
         await journal.complete_processing(
@@ -241,7 +244,10 @@ async def test_fail_after_takeover_returns_false_and_writes_nothing(journal: Jou
 
 async def test_reprocess_then_complete_retries_dead_deliveries_only(journal: Journal) -> None:
     await routed(journal, "m1", ["erp", "wms"], at=T0)
-    claimed = {c.delivery.destination: c.delivery for c in await journal.claim_deliveries("d", 10, LEASE, T0)}
+    claimed = {
+        c.delivery.destination: c.delivery
+        for c in await journal.claim_deliveries("d", 10, LEASE, T0)
+    }
     erp, wms = claimed["erp"], claimed["wms"]
     assert await journal.record_attempt(
         erp.id,
@@ -291,4 +297,3 @@ async def test_reprocess_then_complete_retries_dead_deliveries_only(journal: Jou
     again = await journal.claim_deliveries("d", 10, LEASE, T0 + 101)
     assert sorted(c.delivery.id for c in again) == sorted([wms.id, "new-crm"])
     assert {c.payload for c in again} == {b'{"po_number":"PO-1","fixed":true}'}
-

@@ -155,6 +155,14 @@ def test_constants_are_json_like_and_not_shared(compile_fields: Compile) -> None
     assert mapping.apply({})["meta"]["tags"] == ["a"]
 
 
+def test_defaults_and_literals_are_not_shared(compile_fields: Compile) -> None:
+    mapping = compile_fields('tags: {value: "tags", default: [a]}\nlit: "`[1, 2]`"')
+    first = mapping.apply({})
+    first["tags"].append("mutated")
+    first["lit"].append(3)
+    assert mapping.apply({}) == {"tags": ["a"], "lit": [1, 2]}
+
+
 def test_directive_or_object(compile_fields: Compile) -> None:
     mapping = compile_fields(
         """

@@ -9,9 +9,11 @@ import jmespath
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from jmespath.visitor import Options
 
 from connectors.errors import MapError
 from gateway.mapping import Mapping, MappingRegistry, load_mapping
+from gateway.mapping._functions import MappingFunctions
 
 MAPPINGS = Path(__file__).resolve().parents[4] / "mappings"
 KEYS = ["order", "items", "number", "created_at", "currency", "qty", "unit", "price", "sku",
@@ -106,17 +108,38 @@ def test_every_function_raises_only_map_error(kitchen_sink: list[Mapping], docum
         _apply(mapping, document)
 
 
-@settings(max_examples=200, deadline=None)
-@given(document=documents, path=st.lists(st.sampled_from(KEYS), min_size=1, max_size=4))
-def test_plain_path_fast_path_agrees_with_jmespath(
-    tmp_path_factory: pytest.TempPathFactory, document: Any, path: list[str]
+EXPRESSIONS = [
+    "order", "order.items", "a.b.x", "@", "a || b", "a && b", "!a", "!!a", "a == b", "a != b",
+    "a < b", "a >= `3`", "'x' <= a", "[a, b.x]", "a | b", "upper(a) || lower(b)",
+    "not_null(a, b)", "length(a)", "to_string(a)", "dec(a) == '1'", "a[0]", "[a, `1`][1]",
+    "items[?a == 'x'].b", "sort_by(items, &a)", "join(',', a)", "concat(a, b) && x",
+    "type(a) == 'string' && !b",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Mapping]:
+    folder = tmp_path_factory.mktemp("exprs")
+    out = {}
+    for number, expression in enumerate(EXPRESSIONS):
+        path = folder / f"m{number}.yaml"
+        path.write_text(f'fields:\n  out: "{expression}"\n', encoding="utf-8")
+        out[expression] = load_mapping(path)
+    return out
+
+
+INTERPRETER = Options(custom_functions=MappingFunctions({}, {}))
+
+
+@settings(max_examples=300, deadline=None)
+@given(document=documents | trees, expression=st.sampled_from(EXPRESSIONS))
+def test_compiled_expressions_agree_with_the_interpreter(
+    compiled: dict[str, Mapping], document: Any, expression: str
 ) -> None:
-    expression = ".".join(path)
-    folder = tmp_path_factory.mktemp("path")
-    mapping = load_mapping_text(folder, f'fields:\n  out: "{expression}"\n')
-    assert mapping.apply(document).get("out") == jmespath.search(expression, document)
-
-
-def load_mapping_text(folder: Path, text: str) -> Mapping:
-    (folder / "m.yaml").write_text(text, encoding="utf-8")
-    return load_mapping(folder / "m.yaml")
+    try:
+        expected = jmespath.search(expression, document, options=INTERPRETER)
+    except Exception:  # any failure there must be a MapError here
+        with pytest.raises(MapError):
+            compiled[expression].apply(document)
+        return
+    assert compiled[expression].apply(document).get("out") == expected
