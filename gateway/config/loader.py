@@ -107,9 +107,11 @@ class _Reader:
         except msgspec.ValidationError as exc:
             text_exc = str(exc)
             where = re.search(r"at `([^`]*)`", text_exc)
-            self.problem(
-                name, where.group(1) if where else "$", text_exc.split(" - at ", maxsplit=1)[0]
-            )
+            path = where.group(1) if where else "$"
+            message = text_exc.split(" - at ", maxsplit=1)[0]
+            if "secret_headers" in path:
+                message += "; a secret is a reference, {env: VAR} or {file: PATH}, never a value"
+            self.problem(name, path, message)
             self.failed.add(name)
             return default
 
