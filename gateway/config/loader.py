@@ -107,11 +107,11 @@ class _Reader:
         except msgspec.ValidationError as exc:
             text_exc = str(exc)
             where = re.search(r"at `([^`]*)`", text_exc)
-            path = where.group(1) if where else "$"
+            at = where.group(1) if where else "$"
             message = text_exc.split(" - at ", maxsplit=1)[0]
-            if "secret_headers" in path:
+            if "secret_headers" in at:
                 message += "; a secret is a reference, {env: VAR} or {file: PATH}, never a value"
-            self.problem(name, path, message)
+            self.problem(name, at, message)
             self.failed.add(name)
             return default
 
