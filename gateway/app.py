@@ -34,6 +34,7 @@ def create_app(gateway: Gateway) -> Litestar:
             ops.reprocess,
             ops.discard,
             ops.bulk,
+            ops.audit,
             health.healthz,
             health.readyz,
             health.metrics,

@@ -381,6 +381,20 @@ def _act_command(action: Action, help_text: str) -> None:
     del command
 
 
+@main.command("audit")
+@click.option("--data-dir", type=click.Path(file_okay=False))
+@click.option("--limit", type=int, default=100, show_default=True)
+@click.option("--after", type=int, default=0, help="Show entries after this sequence number.")
+@click.pass_context
+def audit_cmd(ctx: click.Context, /, *, data_dir: str | None, limit: int, after: int) -> None:
+    """Show who redelivered, reprocessed or discarded what, oldest first."""
+    settings = _settings(ctx, data_dir=data_dir)
+    entries = _with_journal(settings, lambda j: j.audit(limit, after))
+    for e in entries:
+        detail = " ".join(f"{k}={v}" for k, v in e.detail.items())
+        click.echo(f"{e.seq:>6}  {_iso(e.at)}  {e.actor:<30}  {e.action:<10}  {e.target}  {detail}")
+
+
 _act_command("redeliver", "Send the same canonical payload to the destination again.")
 _act_command("reprocess", "Decode and map the raw payload again with today's mappings.")
 _act_command("discard", "Close dead letters without replay (needs --reason).")

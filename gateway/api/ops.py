@@ -249,3 +249,19 @@ async def bulk(request: Request[Any, Any, Any]) -> Response[bytes]:
         "skipped_items": [msgspec.to_builtins(r) for r in result.results if not r.ok],
     }
     return Response(_encode(out), media_type="application/json")
+
+
+@get("/v1/ops/audit", summary="Operations actions: who redelivered, reprocessed or discarded what")
+async def audit(
+    request: Request[Any, Any, Any],
+    limit: FromQuery[int] = 100,
+    after: FromQuery[int] = 0,
+) -> Response[bytes]:
+    """Page through the audit trail, oldest first (``after`` is the last ``seq`` seen)."""
+    gw: Gateway = request.app.state.gateway
+    entries = await gw.journal.audit(max(1, min(limit, 1000)), after)
+    body = {
+        "items": msgspec.to_builtins(entries),
+        "next_after": entries[-1].seq if entries else None,
+    }
+    return Response(_encode(body), media_type="application/json")

@@ -6,6 +6,7 @@
 
 from gateway.journal.base import (
     Attempt,
+    AuditEntry,
     DeadLetter,
     DeadLetterFilter,
     Delivery,
@@ -19,6 +20,7 @@ from gateway.journal.base import (
 
 __all__ = [
     "Attempt",
+    "AuditEntry",
     "DeadLetter",
     "DeadLetterFilter",
     "Delivery",

@@ -141,6 +141,17 @@ class DeadLetterFilter(msgspec.Struct, frozen=True, kw_only=True):
     after_id: str | None = None
 
 
+class AuditEntry(msgspec.Struct, frozen=True, kw_only=True):
+    """Who did what to which dead letter, and when; ``seq`` orders entries and pages them."""
+
+    seq: int
+    at: float
+    actor: str
+    action: str
+    target: str
+    detail: dict[str, Any]
+
+
 class Stats(msgspec.Struct, frozen=True, kw_only=True):
     """Gauges for /metrics and /readyz."""
 
@@ -282,3 +293,7 @@ class Journal(abc.ABC):
     @abc.abstractmethod
     async def discard(self, dead_letter_id: str, actor: str, reason: str, now: float) -> bool:
         """Close a dead letter without replay, with the reason; audit it."""
+
+    @abc.abstractmethod
+    async def audit(self, limit: int = 100, after_seq: int = 0) -> list[AuditEntry]:
+        """Operations actions, oldest first, after ``after_seq``."""

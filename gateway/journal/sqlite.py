@@ -17,6 +17,7 @@ import msgspec
 from gateway.journal._sqlite_writer import SqliteWriter
 from gateway.journal.base import (
     Attempt,
+    AuditEntry,
     ClaimedDelivery,
     DeadLetter,
     DeadLetterFilter,
@@ -721,5 +722,28 @@ class SqliteJournal(Journal):
                 detail={"reason": reason},
             )
             return True
+
+        return await self._writer.run(job)
+
+    async def audit(self, limit: int = 100, after_seq: int = 0) -> list[AuditEntry]:
+        """Operations actions, oldest first."""
+
+        def job(conn: sqlite3.Connection) -> list[AuditEntry]:
+            rows = conn.execute(
+                "SELECT seq, at, actor, action, target, detail FROM audit WHERE seq > ?"
+                " ORDER BY seq LIMIT ?",
+                (after_seq, limit),
+            ).fetchall()
+            return [
+                AuditEntry(
+                    seq=r[0],
+                    at=r[1],
+                    actor=r[2],
+                    action=r[3],
+                    target=r[4],
+                    detail=_dict_decode(r[5]),
+                )
+                for r in rows
+            ]
 
         return await self._writer.run(job)

@@ -166,6 +166,9 @@ async def test_redeliver_after_receiver_recovers_via_api(tmp_path: Path) -> None
             assert again.status_code == 409
             assert again.headers["content-type"].startswith("application/problem+json")
             assert (await client.get(f"{base}/v1/ops/dead-letters")).json()["items"] == []
+            [entry] = (await client.get(f"{base}/v1/ops/audit")).json()["items"]
+            assert (entry["action"], entry["target"]) == ("redeliver", item["id"])
+            assert entry["actor"].startswith("maria (api 127.0.0.1")
 
 
 @pytest.mark.parametrize("action", ["redeliver", "discard"])

@@ -198,3 +198,10 @@ async def test_audit_keeps_every_action_in_order(journal: Journal, backend: Back
         (LATER + 1, "bob", "reprocess", "dl2"),
         (LATER + 2, "carol", "discard", "dl3"),
     ]
+    entries = await journal.audit()
+    assert [(e.at, e.actor, e.action, e.target) for e in entries] == [
+        (r[0], r[1], r[2], r[3]) for r in audit_rows(backend)
+    ]
+    assert entries[2].detail == {"reason": "spam"}
+    paged = await journal.audit(limit=1, after_seq=entries[0].seq)
+    assert [e.target for e in paged] == ["dl2"]
