@@ -11,7 +11,7 @@ Configured headers often carry credentials, so neither they nor the URL appear i
 from __future__ import annotations
 
 import asyncio
-import os
+import random
 import re
 import time
 from collections.abc import Mapping
@@ -118,9 +118,9 @@ def _trace_headers(trace_id: str) -> dict[str, str]:
         return {}
     headers = {"X-Request-Id": trace_id}
     if _W3C_TRACE_ID.match(trace_id) and trace_id != "0" * 32:
-        span_id = os.urandom(8).hex()
-        if span_id == "0" * 16:  # an all-zero span id is invalid per the spec
-            span_id = "0" * 15 + "1"
+        # an id, not a secret: the shared generator avoids a system call per attempt, and
+        # ``or 1`` keeps it off the all-zero value the spec forbids
+        span_id = f"{random.getrandbits(64) or 1:016x}"
         headers["traceparent"] = f"00-{trace_id}-{span_id}-01"
     return headers
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 
 import httpx
 
@@ -28,6 +29,10 @@ from gateway.logs import message_id_var, trace_id_var
 from gateway.metrics import Metrics
 
 log = logging.getLogger("crossdock.delivery")
+
+# Deliveries claimed per destination, as a multiple of its concurrency: claimed ones wait on the
+# destination's semaphore and start the moment a request finishes.
+PREFETCH = 4
 
 
 def build_deliverer(dest: Destination, client: httpx.AsyncClient) -> Deliverer:
@@ -59,20 +64,38 @@ class DeliveryWorker:
         self.owner = owner
         self.poll_interval = poll_interval
         self.wake = wake or asyncio.Event()
-        self._client = httpx.AsyncClient(
-            limits=httpx.Limits(max_connections=256, max_keepalive_connections=64),
-            follow_redirects=False,
-        )
+        # one pool per destination, sized to its concurrency: httpcore checks every idle
+        # connection of a pool on each request, so a large shared pool costs every delivery
+        self._clients = {
+            name: httpx.AsyncClient(
+                limits=httpx.Limits(
+                    max_connections=dest.concurrency, max_keepalive_connections=dest.concurrency
+                ),
+                follow_redirects=False,
+            )
+            for name, dest in config.destinations.items()
+        }
         self.deliverers = deliverers or {
-            name: build_deliverer(dest, self._client) for name, dest in config.destinations.items()
+            name: build_deliverer(dest, self._clients[name])
+            for name, dest in config.destinations.items()
         }
         self.policies = {n: RetryPolicy(d.retry) for n, d in config.destinations.items()}
         self.breakers = Breakers({n: d.breaker for n, d in config.destinations.items()})
         # a lease must outlive the slowest attempt, or a second worker would start a duplicate
+        # (a claimed delivery may wait behind PREFETCH - 1 rounds of attempts before its own)
         self.leases = {
-            n: max(lease_seconds, 2 * d.timeout + 5) for n, d in config.destinations.items()
+            n: max(lease_seconds, (PREFETCH + 1) * d.timeout + 5)
+            for n, d in config.destinations.items()
         }
+        # Up to PREFETCH times the destination's concurrency is claimed; the semaphore lets
+        # `concurrency` of them talk to the destination at a time. The claimed-but-waiting ones
+        # start the moment a request finishes, without a journal round trip in between, which
+        # keeps the destination's connections busy instead of idle (httpcore pays per idle
+        # connection on every request).
         self.in_flight = dict.fromkeys(config.destinations, 0)
+        self._sending = {
+            n: asyncio.Semaphore(d.concurrency) for n, d in config.destinations.items()
+        }
         self._tasks: set[asyncio.Task[None]] = set()
         self._slot_freed = asyncio.Event()
 
@@ -82,7 +105,8 @@ class DeliveryWorker:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         for deliverer in self.deliverers.values():
             await deliverer.aclose()
-        await self._client.aclose()
+        for client in self._clients.values():
+            await client.aclose()
 
     async def run(self) -> None:
         """Loop until cancelled."""
@@ -121,8 +145,9 @@ class DeliveryWorker:
         mono = time.monotonic()
         claimed = 0
         for name, dest in self.config.destinations.items():
-            room = dest.concurrency - self.in_flight[name]
-            if room <= 0 or self.breakers[name].state(mono) == "open":
+            room = PREFETCH * dest.concurrency - self.in_flight[name]
+            # claim in batches (each claim is a journal transaction), not one per freed slot
+            if room < dest.concurrency or self.breakers[name].state(mono) == "open":
                 continue
             batch = await self.journal.claim_deliveries(
                 self.owner, room, self.leases[name], now, destinations=[name]
@@ -135,23 +160,31 @@ class DeliveryWorker:
     def _start(self, item: ClaimedDelivery) -> None:
         name = item.delivery.destination
         self.in_flight[name] = self.in_flight.get(name, 0) + 1
-        task = asyncio.create_task(self._attempt(item))
+        released = False
+
+        def release() -> None:
+            # a claimed delivery stops counting once its request is done: journaling the
+            # outcome overlaps the next claims, as group commit batches them anyway
+            nonlocal released
+            if not released:
+                released = True
+                self.in_flight[name] -= 1
+                self._slot_freed.set()
+
+        task = asyncio.create_task(self._attempt(item, release))
         self._tasks.add(task)
 
         def done(t: asyncio.Task[None]) -> None:
             self._tasks.discard(t)
-            self.in_flight[name] -= 1
-            self._slot_freed.set()
+            release()
             if not t.cancelled() and t.exception() is not None:
                 log.error("delivery task failed", exc_info=t.exception())
 
         task.add_done_callback(done)
 
-    async def deliver_one(self, item: ClaimedDelivery) -> None:
-        """Attempt one claimed delivery now (also used by tests and the bench)."""
-        await self._attempt(item)
-
-    async def _attempt(self, item: ClaimedDelivery) -> None:
+    async def _attempt(
+        self, item: ClaimedDelivery, release: Callable[[], None] = lambda: None
+    ) -> None:
         d = item.delivery
         message_id_var.set(d.message_id)
         trace_id_var.set(item.trace_id)
@@ -167,42 +200,50 @@ class DeliveryWorker:
                 text=f"destination {name!r} is no longer configured",
             )
             return
-        wait = await self.breakers.allow(name, time.monotonic())
-        if wait is not None:
-            self.metrics.breaker_open.labels(name).set(1)
-            await self.journal.record_attempt(
-                d.id,
-                self.owner,
-                attempt=None,
-                state="pending",
-                next_attempt_at=now + wait,
-                event=Event(
-                    message_id=d.message_id,
+        async with self._sending[name]:
+            now = time.time()
+            wait = await self.breakers.allow(name, time.monotonic())
+            if wait is not None:
+                await self._breaker_wait(item, now, wait)
+                return
+            number = d.attempts + 1
+            outcome = await deliverer.deliver(
+                Wire(
                     delivery_id=d.id,
-                    stage="deliver",
-                    outcome="retry",
-                    code="breaker_open",
-                    at=now,
-                    detail={"destination": name, "wait_s": round(wait, 3)},
-                ),
-                dead_letter=None,
-                now=now,
+                    message_id=d.message_id,
+                    destination=name,
+                    idempotency_key=d.idempotency_key,
+                    attempt=number,
+                    document_type=item.document_type,
+                    payload=item.payload,
+                    trace_id=item.trace_id,
+                )
             )
-            return
-        number = d.attempts + 1
-        outcome = await deliverer.deliver(
-            Wire(
-                delivery_id=d.id,
-                message_id=d.message_id,
-                destination=name,
-                idempotency_key=d.idempotency_key,
-                attempt=number,
-                document_type=item.document_type,
-                payload=item.payload,
-                trace_id=item.trace_id,
-            )
-        )
+        release()
         await self._record(item, number, now, outcome)
+
+    async def _breaker_wait(self, item: ClaimedDelivery, now: float, wait: float) -> None:
+        """Put the delivery back until the breaker lets a probe through; no attempt is spent."""
+        d = item.delivery
+        self.metrics.breaker_open.labels(d.destination).set(1)
+        await self.journal.record_attempt(
+            d.id,
+            self.owner,
+            attempt=None,
+            state="pending",
+            next_attempt_at=now + wait,
+            event=Event(
+                message_id=d.message_id,
+                delivery_id=d.id,
+                stage="deliver",
+                outcome="retry",
+                code="breaker_open",
+                at=now,
+                detail={"destination": d.destination, "wait_s": round(wait, 3)},
+            ),
+            dead_letter=None,
+            now=now,
+        )
 
     async def _record(
         self, item: ClaimedDelivery, number: int, started: float, outcome: Outcome

@@ -390,10 +390,29 @@ class SqliteJournal(Journal):
         """Attempt row, new delivery state, its event and maybe a dead letter, atomically."""
 
         def job(conn: sqlite3.Connection) -> bool:
-            if not self._holds_lease(conn, "deliveries", delivery_id, owner):
+            # one conditional UPDATE both checks the lease and moves the delivery on
+            a = attempt
+            cursor = conn.execute(
+                "UPDATE deliveries SET state = ?, next_attempt_at = ?, lease_owner = NULL,"
+                " lease_until = NULL, updated_at = ?, attempts = attempts + ?,"
+                " first_attempt_at = COALESCE(first_attempt_at, ?),"
+                " last_code = COALESCE(?, last_code), last_error = COALESCE(?, last_error)"
+                " WHERE id = ? AND lease_owner = ?",
+                (
+                    state,
+                    next_attempt_at,
+                    now,
+                    0 if a is None else 1,
+                    None if a is None else a.started_at,
+                    None if a is None else a.code,
+                    None if a is None else a.error,
+                    delivery_id,
+                    owner,
+                ),
+            )
+            if cursor.rowcount == 0:
                 return False
-            if attempt is not None:
-                a = attempt
+            if a is not None:
                 conn.execute(
                     "INSERT INTO attempts (delivery_id, number, started_at, latency_ms, outcome,"
                     " status_code, code, error, body_excerpt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -409,17 +428,6 @@ class SqliteJournal(Journal):
                         a.body_excerpt,
                     ),
                 )
-                conn.execute(
-                    "UPDATE deliveries SET attempts = attempts + 1,"
-                    " first_attempt_at = COALESCE(first_attempt_at, ?),"
-                    " last_code = ?, last_error = ? WHERE id = ?",
-                    (a.started_at, a.code, a.error, delivery_id),
-                )
-            conn.execute(
-                "UPDATE deliveries SET state = ?, next_attempt_at = ?, lease_owner = NULL,"
-                " lease_until = NULL, updated_at = ? WHERE id = ?",
-                (state, next_attempt_at, now, delivery_id),
-            )
             _insert_event(conn, event)
             if dead_letter is not None:
                 _insert_dead_letter(conn, dead_letter)
