@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 BENCHMARKS = {
     "inbound": "bench.inbound",
     "delivery": "bench.delivery",
+    "mapping": "bench.mapping",
 }
 
 

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 
-from gateway.api import health, inbound, messages, ops
+from gateway.api import health, inbound, mapping_dry_run, messages, ops, webhooks
 from gateway.api.problems import EXCEPTION_HANDLERS
 from gateway.runtime import Gateway
 
@@ -27,6 +27,8 @@ def create_app(gateway: Gateway) -> Litestar:
     app = Litestar(
         route_handlers=[
             inbound.receive,
+            webhooks.receive_webhook,
+            mapping_dry_run.mapping_dry_run,
             messages.get_message,
             ops.list_dead_letters,
             ops.inspect_dead_letter,

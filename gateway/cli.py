@@ -121,7 +121,7 @@ def serve(
 @click.pass_context
 def check(ctx: click.Context, config_dir: str | None) -> None:
     """Validate a config folder and every mapping it names; exit 1 listing every problem."""
-    from gateway.mapping import MappingRegistry
+    from gateway.mapping import MappingRegistry, selected_name
 
     settings = _settings(ctx, config_dir=config_dir)
     try:
@@ -131,22 +131,28 @@ def check(ctx: click.Context, config_dir: str | None) -> None:
         sys.exit(1)
     registry = MappingRegistry(Path(config.mappings_dir))
     failed = False
-    for channel in config.channels.values():
-        if channel.mapping is None:
+    channels = [("channels.yaml", "channel", c) for c in config.channels.values()]
+    channels += [
+        ("webhooks.yaml", "webhook source", w.as_channel()) for w in config.webhooks.values()
+    ]
+    for file, kind, channel in channels:
+        # the mapping the map stage would pick: explicit, else <partner>/<document_type>.yaml
+        name = selected_name(
+            Path(config.mappings_dir), channel.partner, channel.document_type, channel.mapping
+        )
+        if name is None:
             continue
         try:
-            registry.get(channel.mapping)
+            registry.get(name)
         except Exception as exc:  # any compile error is reported, not raised
             failed = True
-            click.echo(
-                f"channels.yaml: channel {channel.name!r}: mapping {channel.mapping}: {exc}",
-                err=True,
-            )
+            click.echo(f"{file}: {kind} {channel.name!r}: mapping {name}: {exc}", err=True)
     if failed:
         sys.exit(1)
     click.echo(
         f"config ok: {len(config.partners)} partners, {len(config.channels)} channels, "
-        f"{len(config.destinations)} destinations, {len(config.routes)} routes"
+        f"{len(config.destinations)} destinations, {len(config.routes)} routes, "
+        f"{len(config.webhooks)} webhook sources"
     )
 
 
@@ -398,6 +404,17 @@ def audit_cmd(ctx: click.Context, /, *, data_dir: str | None, limit: int, after:
 _act_command("redeliver", "Send the same canonical payload to the destination again.")
 _act_command("reprocess", "Decode and map the raw payload again with today's mappings.")
 _act_command("discard", "Close dead letters without replay (needs --reason).")
+
+
+def _register_command_groups() -> None:
+    """Commands that live in their own modules, registered explicitly (no import side effects)."""
+    from gateway.cli_mappings import map_command, mappings
+
+    main.add_command(mappings)
+    main.add_command(map_command)
+
+
+_register_command_groups()
 
 
 if __name__ == "__main__":  # pragma: no cover

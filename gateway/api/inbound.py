@@ -36,7 +36,8 @@ class Accepted(msgspec.Struct, frozen=True):
     trace_id: str
 
 
-def _trace_id(request: Request[Any, Any, Any]) -> str:
+def trace_id_of(request: Request[Any, Any, Any]) -> str:
+    """The caller's W3C trace id from ``traceparent``, or a new one."""
     match = _TRACEPARENT.match(request.headers.get("traceparent", ""))
     return match.group(1) if match and match.group(1) != "0" * 32 else new_trace_id()
 
@@ -111,7 +112,7 @@ async def receive(request: Request[Any, Any, Any], channel: FromPath[str]) -> Re
         content_type=content_type,
         raw=raw,
         received_at=time.time(),
-        trace_id=_trace_id(request),
+        trace_id=trace_id_of(request),
     )
     await gw.journal.accept(message)
     gw.metrics.accepted.labels(channel).inc()

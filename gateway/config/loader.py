@@ -8,6 +8,7 @@ Layout (every file optional except where a reference needs it)::
       channels.yaml       a list of inbound channels
       destinations.yaml   a list of destinations
       routes.yaml         a list of routes
+      webhooks.yaml       a list of signed webhook sources (one verifier scheme each)
 
 Errors are collected, not raised one at a time, so ``crossdock check`` shows everything wrong in
 one run. Each names the file, the path inside it (``$[1].retry.max_attempts``), the line, and
@@ -25,7 +26,16 @@ from typing import TypeVar
 import msgspec
 import yaml
 
-from gateway.config.model import Channel, Config, Destination, Partner, Route, SecretRef
+from connectors.webhook import SCHEMES, SecretFormatError, build_verifier
+from gateway.config.model import (
+    Channel,
+    Config,
+    Destination,
+    Partner,
+    Route,
+    SecretRef,
+    WebhookSource,
+)
 
 T = TypeVar("T")
 
@@ -109,7 +119,7 @@ class _Reader:
             where = re.search(r"at `([^`]*)`", text_exc)
             at = where.group(1) if where else "$"
             message = text_exc.split(" - at ", maxsplit=1)[0]
-            if "secret_headers" in at:
+            if "secret_headers" in at or "secrets[" in at:
                 message += "; a secret is a reference, {env: VAR} or {file: PATH}, never a value"
             self.problem(name, at, message)
             self.failed.add(name)
@@ -208,6 +218,42 @@ def _check_destinations(r: _Reader, destinations: list[Destination]) -> list[Des
     return out
 
 
+def _check_webhooks(
+    r: _Reader, sources: list[WebhookSource], partner_names: set[str] | None, mappings_dir: Path
+) -> None:
+    file = "webhooks.yaml"
+    for i, src in enumerate(sources):
+        if partner_names is not None and src.partner not in partner_names:
+            r.problem(
+                file,
+                f"$[{i}].partner",
+                f"unknown partner {src.partner!r}; expected one of {sorted(partner_names)}",
+            )
+        if src.mapping is not None and not (mappings_dir / src.mapping).is_file():
+            r.problem(file, f"$[{i}].mapping", f"mapping file {src.mapping!r} not found")
+        if src.scheme not in SCHEMES:
+            r.problem(
+                file,
+                f"$[{i}].scheme",
+                f"unknown scheme {src.scheme!r}; expected one of {sorted(SCHEMES)}",
+            )
+            continue
+        secrets = []
+        for j, ref in enumerate(src.secrets):
+            try:
+                secrets.append(resolve_secret(ref))
+            except LookupError as exc:
+                r.problem(file, f"$[{i}].secrets[{j}]", str(exc))
+        if len(secrets) < len(src.secrets):
+            continue
+        try:  # build once so a bad secret format or option is reported now, not per request
+            build_verifier(src.scheme, secrets, tolerance=src.tolerance, options=src.options)
+        except SecretFormatError as exc:
+            r.problem(file, f"$[{i}].secrets", f"scheme {src.scheme}: {exc}")
+        except ValueError as exc:
+            r.problem(file, f"$[{i}].options", f"scheme {src.scheme}: {exc}")
+
+
 def load_config(config_dir: str | Path) -> Config:
     """Load, type-check and cross-check a config folder; raise ``ConfigError`` listing problems."""
     root = Path(config_dir)
@@ -223,11 +269,13 @@ def load_config(config_dir: str | Path) -> Config:
     channels = r.load("channels.yaml", list[Channel], [])
     destinations = r.load("destinations.yaml", list[Destination], [])
     routes = r.load("routes.yaml", list[Route], [])
+    webhooks = r.load("webhooks.yaml", list[WebhookSource], [])
 
     _unique(r, "partners.yaml", [p.name for p in partners])
     _unique(r, "channels.yaml", [c.name for c in channels])
     _unique(r, "destinations.yaml", [d.name for d in destinations])
     _unique(r, "routes.yaml", [x.name for x in routes])
+    _unique(r, "webhooks.yaml", [w.name for w in webhooks])
 
     # a file that did not load reads as empty; checking references against it would report
     # every reference to it as unknown, burying the one real problem under false ones
@@ -237,6 +285,7 @@ def load_config(config_dir: str | Path) -> Config:
     _check_channels(r, channels, partner_names, mappings_dir)
     _check_routes(r, routes, dest_names, partner_names)
     destinations = _check_destinations(r, destinations)
+    _check_webhooks(r, webhooks, partner_names, mappings_dir)
 
     if r.problems:
         raise ConfigError(r.problems)
@@ -246,4 +295,5 @@ def load_config(config_dir: str | Path) -> Config:
         destinations={d.name: d for d in destinations},
         routes=routes,
         mappings_dir=str(mappings_dir),
+        webhooks={w.name: w for w in webhooks},
     )

@@ -10,6 +10,9 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from connectors.webhook.base import DEFAULT_TOLERANCE
+from connectors.webhook.generic import HmacOptions
+
 Name = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 PositiveSeconds = Annotated[float, msgspec.Meta(gt=0)]
 
@@ -32,8 +35,9 @@ class Partner(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 class Channel(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     """An inbound endpoint: ``POST /v1/inbound/{name}`` receives one format from one partner.
 
-    ``mapping`` names a file under the mappings folder; without it the body must already be
-    canonical and is passed through to validation unchanged.
+    ``mapping`` names a file under the mappings folder explicitly. Without it the map stage uses
+    ``<partner>/<document_type>.yaml`` under the mappings folder when that file exists, and
+    otherwise the body must already be canonical and is passed through to validation unchanged.
     """
 
     name: Name
@@ -87,6 +91,45 @@ class Route(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     document_types: list[str] = []
 
 
+WEBHOOK_CHANNEL_PREFIX = "webhook:"
+
+
+class WebhookSource(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A partner's signed webhooks: ``POST /v1/inbound/webhooks/{name}``, verified by ``scheme``.
+
+    ``scheme`` names a verifier in ``connectors.webhook.SCHEMES``; ``secrets`` lists one secret
+    reference, or several while one rotates (any one verifies). ``options`` configures the
+    generic ``hmac`` scheme. ``tolerance`` bounds a signed timestamp's age, where the scheme has
+    one. Accepted bodies are processed like a JSON channel's (``document_type``, ``mapping``,
+    ``contract``) under the channel name ``webhook:<name>``.
+    """
+
+    name: Name
+    partner: Name
+    scheme: str
+    secrets: Annotated[list[SecretRef], msgspec.Meta(min_length=1)]
+    options: HmacOptions | None = None
+    tolerance: PositiveSeconds = DEFAULT_TOLERANCE
+    document_type: str = "order"
+    mapping: str | None = None
+    contract: str = "v1"
+
+    @property
+    def channel_name(self) -> str:
+        """The channel name journaled messages from this source carry."""
+        return WEBHOOK_CHANNEL_PREFIX + self.name
+
+    def as_channel(self) -> Channel:
+        """The JSON channel the pipeline processes this source's messages as."""
+        return Channel(
+            name=self.name,
+            partner=self.partner,
+            document_type=self.document_type,
+            mapping=self.mapping,
+            contract=self.contract,
+        )
+
+
 class Config(msgspec.Struct, frozen=True):
     """The whole config folder, after loading and cross-reference checks."""
 
@@ -95,3 +138,11 @@ class Config(msgspec.Struct, frozen=True):
     destinations: dict[str, Destination]
     routes: list[Route]
     mappings_dir: str
+    webhooks: dict[str, WebhookSource] = {}
+
+    def channel_for(self, name: str) -> Channel | None:
+        """The channel a journaled message names: a channel, or ``webhook:<source>``."""
+        if name.startswith(WEBHOOK_CHANNEL_PREFIX):
+            source = self.webhooks.get(name.removeprefix(WEBHOOK_CHANNEL_PREFIX))
+            return None if source is None else source.as_channel()
+        return self.channels.get(name)

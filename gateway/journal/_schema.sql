@@ -20,6 +20,10 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_work ON messages (available_at) WHERE state = 'received';
 CREATE INDEX IF NOT EXISTS messages_partner ON messages (partner, received_at);
+-- webhook replays are found by the sender's event id (durable dedupe across restarts)
+CREATE INDEX IF NOT EXISTS messages_webhook_event
+    ON messages (partner, json_extract(business_keys, '$.webhook_event_id'))
+    WHERE json_extract(business_keys, '$.webhook_event_id') IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS events (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -297,3 +297,7 @@ class Journal(abc.ABC):
     @abc.abstractmethod
     async def audit(self, limit: int = 100, after_seq: int = 0) -> list[AuditEntry]:
         """Operations actions, oldest first, after ``after_seq``."""
+
+    @abc.abstractmethod
+    async def find_by_key(self, partner: str, key: str, value: str) -> str | None:
+        """The id of the partner's earliest message whose business key ``key`` is ``value``."""

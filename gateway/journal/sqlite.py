@@ -7,6 +7,7 @@ canonical payload, its events and every delivery together (the transactional out
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from importlib import resources
 from pathlib import Path
@@ -31,6 +32,7 @@ from gateway.journal.base import (
     Stats,
 )
 
+_KEY_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _json_encode = msgspec.json.Encoder().encode
 _dict_decode = msgspec.json.Decoder(dict[str, Any]).decode
 _keys_decode = msgspec.json.Decoder(dict[str, str]).decode
@@ -753,5 +755,22 @@ class SqliteJournal(Journal):
                 )
                 for r in rows
             ]
+
+        return await self._writer.run(job)
+
+    async def find_by_key(self, partner: str, key: str, value: str) -> str | None:
+        """Look a message up by one of its business keys (e.g. a webhook's event id)."""
+        if not _KEY_NAME.fullmatch(key):
+            raise ValueError(f"not a business key name: {key!r}")
+        # the JSON path is spelled out (not bound) so SQLite can use the expression index
+        path = f"'$.{key}'"
+
+        def job(conn: sqlite3.Connection) -> str | None:
+            row = conn.execute(
+                f"SELECT id FROM messages WHERE partner = ?"  # noqa: S608 - key is validated
+                f" AND json_extract(business_keys, {path}) = ? ORDER BY id LIMIT 1",
+                (partner, value),
+            ).fetchone()
+            return None if row is None else str(row[0])
 
         return await self._writer.run(job)

@@ -5,11 +5,19 @@ implementation guide: target fields on the left, JMESPath expressions on the rig
 compiled once (expressions parsed, function names, argument counts and table names checked) and
 then applied to many documents; nothing is ever ``eval``-ed.
 
+Which file maps a message: the channel's explicit ``mapping:`` if it names one, else
+``mappings/<partner>/<document_type>.yaml`` when it exists (:func:`selected_name`,
+:meth:`MappingRegistry.select`), else none and the document must already be canonical.
+
 File format (``mappings/<partner>/<doctype>.yaml``)::
 
     source: json                  # json | x12 | soap: the decoder feeding this mapping
     target: v1/order              # contract version / document type it produces
     extends: ../_base/order.yaml  # optional base mapping; this file overrides or adds fields
+    examples:                     # cases `crossdock mappings test` and pytest run (not inherited)
+      - input: examples/order-1.json             # relative to this file
+        expected: examples/order-1.expected.json # the canonical JSON it must map to
+        name: one-line-order                     # optional; default: the input's file name
     codelists:                    # name -> YAML code list, path relative to this file
       uom: ../_codelists/uom.yaml
     crosswalks:                   # name -> CSV with header from,to, relative to this file
@@ -56,26 +64,51 @@ Functions (JMESPath's built-ins plus ours, see :data:`FUNCTIONS`): ``dec``, ``da
 ``dmul``, ``ddiv``, ``dround``, ``dsum``, ``implied_dec`` (decimals as strings, ROUND_HALF_EVEN,
 34 digits), ``x12date``, ``x12time``, ``x12datetime``, ``iso_date``, ``iso_datetime``, ``upper``,
 ``lower``, ``trim``, ``concat``, ``concat_ws``, ``compact``, ``qual``/``quals`` (pick segments by
-qualifier: ``qual(REF, 'REF01', 'DP').REF02``), ``lookup(crosswalk, key, default?)``,
+qualifier: ``qual(REF, 'REF01', 'DP').REF02``), ``idpair`` (X12 qualifier/id element pairs:
+``idpair(PO1, 'PO106', 'VN')``), ``lookup(crosswalk, key, default?)``,
 ``code(codelist, key, default?)``, ``idx()``, ``pos()``, ``root()``, ``parent()``.
 
+Tooling: :func:`lint_file`/:func:`lint_dir` (``crossdock mappings check``: compile errors, target
+fields not in the contract, source paths no example has), :func:`run_examples`
+(``crossdock mappings test``) and :func:`dry_run` (``crossdock map`` and
+``POST /v1/mappings/dry-run``).
+
 Errors: :class:`MappingFileError` at compile time (file, line, expression, what is wrong);
-``connectors.errors.MapError`` from ``apply`` (code ``map_expression_failed`` or
-``map_required_missing``, ``path`` like ``lines[3].quantity.value``, message with the file, line,
-expression and a truncated copy of the value found).
+``connectors.errors.MapError`` from ``apply`` (a :class:`DocumentMapError`: code
+``map_expression_failed`` or ``map_required_missing``, ``path`` like ``lines[3].quantity.value``,
+``file``, ``line``, ``expression``, and ``found``, a truncated copy of the value found; the
+message says all of it).
 """
 
-from gateway.mapping._errors import MappingFileError
+from gateway.mapping._dry_run import NO_MAPPING, DryRun, DryRunError, dry_run
+from gateway.mapping._errors import DocumentMapError, MappingFileError
+from gateway.mapping._examples import CaseResult, canonical_json, read_sample, run_examples
 from gateway.mapping._functions import SPECS as FUNCTIONS
 from gateway.mapping._functions import FunctionSpec
-from gateway.mapping._mapping import Mapping, load_mapping
-from gateway.mapping._registry import MappingRegistry
+from gateway.mapping._lint import Finding, lint_dir, lint_file
+from gateway.mapping._mapping import Example, Mapping, load_mapping
+from gateway.mapping._registry import MappingRegistry, mapping_files, selected_name
 
 __all__ = [
     "FUNCTIONS",
+    "NO_MAPPING",
+    "CaseResult",
+    "DocumentMapError",
+    "DryRun",
+    "DryRunError",
+    "Example",
+    "Finding",
     "FunctionSpec",
     "Mapping",
     "MappingFileError",
     "MappingRegistry",
+    "canonical_json",
+    "dry_run",
+    "lint_dir",
+    "lint_file",
     "load_mapping",
+    "mapping_files",
+    "read_sample",
+    "run_examples",
+    "selected_name",
 ]

@@ -77,11 +77,14 @@ class Compiler:
     def object(self, raw: RawObject, path: str) -> ObjectNode:
         """A target object; ``~`` fields are skipped (``extends`` uses them to remove)."""
         fields: list[tuple[str, Node]] = []
+        where: list[tuple[str, int]] = []
         for key, spec in raw.fields.items():
             node = self.field(spec, f"{path}.{key}" if path else key)
             if node is not None:
                 fields.append((key, node))
-        return ObjectNode(tuple(fields))
+                anchor = raw.keys.get(key) or (spec.node if isinstance(spec, RawObject) else spec)
+                where.append((file_of(anchor), line_of(anchor)))
+        return ObjectNode(tuple(fields), tuple(where))
 
     def field(self, spec: yaml.Node | RawObject, path: str) -> Node | None:
         """One field in any of its shapes (see the package docstring)."""

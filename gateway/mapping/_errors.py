@@ -47,6 +47,30 @@ class MappingFileError(MapError):
         self.expression = expression
 
 
+class DocumentMapError(MapError):
+    """A document failed to map: a ``MapError`` that also carries its parts as data.
+
+    ``file``, ``line`` and ``expression`` say where the mapping failed (the message says so too),
+    so the dry-run API can return them as fields instead of making clients parse prose.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str,
+        path: str | None,
+        found: str,
+        file: str,
+        line: int,
+        expression: str,
+    ) -> None:
+        super().__init__(message, code=code, path=path, found=found)
+        self.file = file
+        self.line = line
+        self.expression = expression
+
+
 class FunctionError(ValueError):
     """A mapping function refused its input; ``found`` is the value to quote in the message."""
 
@@ -88,7 +112,15 @@ class FieldError(Exception):
             f"{self.file}:{self.line}: field `{path or '.'}`: {self.reason}; "
             f"expression: {self.expression}; found: {found}"
         )
-        return MapError(message, code=self.code, path=path or None, found=found)
+        return DocumentMapError(
+            message,
+            code=self.code,
+            path=path or None,
+            found=found,
+            file=self.file,
+            line=self.line,
+            expression=self.expression,
+        )
 
 
 def preview(value: Any) -> str:

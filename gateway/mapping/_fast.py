@@ -63,13 +63,59 @@ def _field(ast: dict[str, Any], parts: list[Fn], resolve: Resolve) -> Fn:
     return lambda v: v.get(name) if isinstance(v, dict) else None
 
 
+def _path(keys: tuple[str, ...]) -> Fn:
+    """``a.b.c``: one closure walking the keys, not one closure call per key."""
+    if len(keys) == 2:
+        first, second = keys
+
+        def path2(value: Any) -> Any:
+            if isinstance(value, dict):
+                value = value.get(first)
+                if isinstance(value, dict):
+                    return value.get(second)
+            return None
+
+        return path2
+
+    def path(value: Any) -> Any:
+        for key in keys:
+            if not isinstance(value, dict):
+                return None
+            value = value.get(key)
+        return value
+
+    return path
+
+
 def _chain(ast: dict[str, Any], parts: list[Fn], resolve: Resolve) -> Fn:
+    children = ast.get("children", [])
+    if ast["type"] == "subexpression":
+        fields = [c.get("type") == "field" for c in children]
+        if all(fields):
+            return _path(tuple(str(c["value"]) for c in children))
+        if len(children) > 2 and not fields[0] and all(fields[1:]):  # root().CUR.CUR02
+            head, tail = parts[0], _path(tuple(str(c["value"]) for c in children[1:]))
+            return lambda v: tail(head(v))
+    if len(parts) == 2:
+        first, second = parts
+        return lambda v: second(first(v))
+
     def chained(value: Any) -> Any:
         for part in parts:
             value = part(value)
         return value
 
     return chained
+
+
+_VARIES = object()
+
+
+def _constant(ast: dict[str, Any]) -> Any:
+    """A literal's immutable value (passed to functions as is), else ``_VARIES``."""
+    if ast.get("type") == "literal" and not isinstance(ast["value"], list | dict):
+        return ast["value"]
+    return _VARIES
 
 
 def _literal(ast: dict[str, Any], parts: list[Fn], resolve: Resolve) -> Fn:
@@ -90,19 +136,48 @@ def _call(ast: dict[str, Any], args: list[Fn], resolve: Resolve) -> Fn:
     if len(args) == 1:
         (first,) = args
         return lambda v: function(first(v))
+    if len(args) in (2, 3):
+        return _call_with_constants(ast, args, function)
+    return lambda v: function(*[arg(v) for arg in args])
+
+
+def _call_with_constants(ast: dict[str, Any], args: list[Fn], function: Callable[..., Any]) -> Fn:
+    """Two or three arguments; literal table names and qualifiers are passed as constants."""
+    constant = [_constant(child) for child in ast["children"]]
     if len(args) == 2:
         first, second = args
+        if constant[0] is not _VARIES:  # code('uom', x), lookup('sku', x)
+            table = constant[0]
+            return lambda v: function(table, second(v))
         return lambda v: function(first(v), second(v))
-    return lambda v: function(*[arg(v) for arg in args])
+    first, second, third = args
+    if constant[1] is not _VARIES and constant[2] is not _VARIES:  # qual(x, 'A01', 'DP')
+        b, c = constant[1], constant[2]
+        return lambda v: function(first(v), b, c)
+    return lambda v: function(first(v), second(v), third(v))
+
+
+_EMPTY: tuple[Any, ...] = ("", [], {})
 
 
 def _or(ast: dict[str, Any], parts: list[Fn], resolve: Resolve) -> Fn:
     left, right = parts
-    return lambda v: right(v) if _is_false(matched := left(v)) else matched
+    # _is_false inlined: `||` chains are the most common shape in X12 mappings
+    return lambda v: (
+        right(v)
+        if (matched := left(v)) is None or matched is False or matched in _EMPTY
+        else matched
+    )
+
+
+def _is_equality(ast: dict[str, Any]) -> bool:
+    return ast.get("type") == "comparator" and ast.get("value") in ("eq", "ne")
 
 
 def _and(ast: dict[str, Any], parts: list[Fn], resolve: Resolve) -> Fn:
     left, right = parts
+    if _is_equality(ast["children"][0]):  # `a == 'X' && b`: the left side is always a bool
+        return lambda v: right(v) if left(v) else False
     return lambda v: matched if _is_false(matched := left(v)) else right(v)
 
 
@@ -117,6 +192,13 @@ def _list(ast: dict[str, Any], parts: list[Fn], resolve: Resolve) -> Fn:
 
 def _compare(ast: dict[str, Any], parts: list[Fn], resolve: Resolve) -> Fn:
     op, (left, right) = str(ast["value"]), parts
+    literal = ast["children"][1]
+    if op in ("eq", "ne") and literal.get("type") == "literal" and type(literal["value"]) is str:
+        # a string literal equals only an equal string: JMESPath's bool/number rule cannot apply
+        text = literal["value"]
+        if op == "eq":
+            return lambda v: left(v) == text
+        return lambda v: left(v) != text
     if op == "eq":
         return lambda v: _equals(left(v), right(v))
     if op == "ne":

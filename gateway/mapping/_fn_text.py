@@ -11,6 +11,7 @@ leaves its canonical field absent rather than present and empty.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from gateway.mapping._errors import FunctionError
@@ -129,3 +130,38 @@ def qual(items: Any, field: Any, wanted: Any) -> Any:
 def quals(items: Any, field: Any, wanted: Any) -> list[Any] | None:
     """``quals(list, field, value)``: every element ``qual`` would consider; null when none."""
     return _select(items, field, wanted, "quals") or None
+
+
+def idpair(segment: Any, first: Any, wanted: Any) -> Any:
+    """``idpair(PO1, 'PO106', 'VN')``: the id paired with qualifier ``wanted`` in an X12 segment.
+
+    X12 repeats (qualifier, id) element pairs from one element on (PO106/PO107, PO108/PO109...;
+    LIN02/LIN03...): this returns the id element after the first qualifier element (``first``,
+    ``first`` + 2, ... up to element 99) whose value is ``wanted``; null when none is, or when the
+    segment is null.
+    """
+    if segment is None:
+        return None
+    pairs = _pairs(first) if type(first) is str else None
+    if pairs is None:
+        raise FunctionError("idpair() needs the first qualifier element, e.g. 'PO106'", first)
+    if not isinstance(segment, dict):
+        raise FunctionError("idpair() expects a segment (an object of elements)", segment)
+    if not isinstance(wanted, str):
+        raise FunctionError("idpair() needs a qualifier string, e.g. 'VN'", wanted)
+    for key, value in segment.items():  # a segment has a few elements; the pairs go to 99
+        if value == wanted:
+            element = pairs.get(key)
+            if element is not None:
+                return segment.get(element)
+    return None
+
+
+@functools.lru_cache(maxsize=256)
+def _pairs(first: str) -> dict[str, str] | None:
+    """``'PO106'`` -> ``{'PO106': 'PO107', 'PO108': 'PO109', ... 'PO198': 'PO199'}``."""
+    prefix, number = first[:-2], first[-2:]
+    if len(first) < 3 or not number.isdigit() or not prefix.isalnum() or not number.isascii():
+        return None
+    start = int(number)
+    return {f"{prefix}{n:02d}": f"{prefix}{n + 1:02d}" for n in range(start, 99, 2)}

@@ -104,6 +104,8 @@ _PURE: tuple[tuple[FunctionSpec, Callable[..., Any]], ...] = (
     (_s("compact", "list", "drop null and blank entries"), _fn_text.compact),
     (_s("qual", "list, field, value", "first element whose field equals value"), _fn_text.qual),
     (_s("quals", "list, field, value", "all elements whose field equals value"), _fn_text.quals),
+    (_s("idpair", "segment, first, qualifier", "X12 (qualifier, id) pairs: the id for a qualifier"),
+     _fn_text.idpair),
     (_s("idx", "", "0-based index of the current each item"), _idx),
     (_s("pos", "", "1-based position of the current each item"), _pos),
     (_s("root", "", "the whole input document"), _root),

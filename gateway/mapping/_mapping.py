@@ -14,14 +14,51 @@ from gateway.mapping._errors import FieldError, MappingFileError
 from gateway.mapping._functions import SCOPE, MappingFunctions
 from gateway.mapping._plan import ObjectNode
 from gateway.mapping._tables import Stamp, Table, TableCache, stamp
-from gateway.mapping._yaml import RawObject, compose_file, fail, merge, pairs, raw_object, text_of
+from gateway.mapping._yaml import (
+    RawObject,
+    compose_file,
+    fail,
+    line_of,
+    merge,
+    pairs,
+    raw_object,
+    text_of,
+)
 
-_TOP_KEYS = ("description", "source", "target", "extends", "codelists", "crosswalks", "fields")
+_TOP_KEYS = (
+    "description",
+    "source",
+    "target",
+    "extends",
+    "codelists",
+    "crosswalks",
+    "fields",
+    "examples",
+)
 _SOURCES = ("json", "x12", "soap")
 _SECTIONS = {"codelists": "codelist", "crosswalks": "crosswalk"}
 
 Seen = list[tuple[Path, Stamp | None]]
 """Every file a compile read, with its stamp before reading: what the registry watches."""
+
+
+class Example:
+    """One example case of a mapping file: an input sample and the canonical JSON it must map to.
+
+    Paths are relative to the mapping file that lists them; examples are not inherited through
+    ``extends`` (a base's examples test the base, a partner file's test the partner file).
+    """
+
+    __slots__ = ("expected", "input", "line", "name")
+
+    def __init__(self, name: str, input_path: Path, expected: Path, line: int) -> None:
+        self.name = name
+        self.input = input_path
+        self.expected = expected
+        self.line = line
+
+    def __repr__(self) -> str:
+        return f"Example({self.name!r})"
 
 
 class Mapping:
@@ -30,7 +67,7 @@ class Mapping:
     Immutable after compilation and safe to share between threads and tasks.
     """
 
-    __slots__ = ("_root", "files", "path", "source", "target")
+    __slots__ = ("_root", "examples", "files", "path", "source", "target")
 
     def __init__(
         self,
@@ -40,12 +77,19 @@ class Mapping:
         target: str | None,
         files: tuple[tuple[Path, Stamp | None], ...],
         root: ObjectNode,
+        examples: tuple[Example, ...] = (),
     ) -> None:
         self.path = path
         self.source = source
         self.target = target
         self.files = files
+        self.examples = examples
         self._root = root
+
+    @property
+    def plan(self) -> ObjectNode:
+        """The compiled field tree (for lint); ``apply`` is how documents are mapped."""
+        return self._root
 
     def apply(self, tree: Any) -> dict[str, Any]:
         """Map one document tree; raises ``MapError`` naming file, line, expression and value."""
@@ -76,6 +120,7 @@ class _Spec:
         self.target: str | None = None
         self.tables: dict[str, dict[str, tuple[Path, yaml.Node]]] = {k: {} for k in _SECTIONS}
         self.fields: RawObject | None = None
+        self.examples: tuple[Example, ...] = ()
 
 
 def _relative(base: Path, node: yaml.Node, what: str) -> Path:
@@ -116,7 +161,36 @@ def _read(
         spec.fields = own if spec.fields is None else merge(spec.fields, own)
     elif spec.fields is None:
         raise fail(root, "a mapping needs `fields:` (or `extends:` a file that has them)")
+    spec.examples = _examples(path, top["examples"][1]) if "examples" in top else ()
     return spec
+
+
+_EXAMPLE_KEYS = frozenset({"name", "input", "expected"})
+
+
+def _examples(path: Path, node: yaml.Node) -> tuple[Example, ...]:
+    """``examples: [{input: a.json, expected: a.expected.json, name?: ...}]``."""
+    if not isinstance(node, yaml.SequenceNode):
+        raise fail(node, "`examples` must be a list of {input: FILE, expected: FILE}")
+    out: list[Example] = []
+    names: set[str] = set()
+    for item in node.value:
+        entries = pairs(item, "an example")
+        unknown = set(entries) - _EXAMPLE_KEYS
+        if unknown or not {"input", "expected"} <= set(entries):
+            raise fail(item, "an example needs `input` and `expected` (and optionally `name`)")
+        input_path = _relative(path, entries["input"][1], "`input`")
+        expected = _relative(path, entries["expected"][1], "`expected`")
+        name = (
+            text_of(entries["name"][1], "`name`")
+            if "name" in entries
+            else input_path.name.removesuffix(".json")
+        )
+        if name in names:
+            raise fail(item, f"two examples are named `{name}`; give one a `name:`")
+        names.add(name)
+        out.append(Example(name, input_path, expected, line_of(item)))
+    return tuple(out)
 
 
 def compile_mapping(path: Path, cache: TableCache, seen: Seen) -> Mapping:
@@ -134,7 +208,14 @@ def compile_mapping(path: Path, cache: TableCache, seen: Seen) -> Mapping:
     visit = TreeInterpreter(Options(custom_functions=functions)).visit
     names = {section: frozenset(tables) for section, tables in loaded.items()}
     root = Compiler(functions.resolve, visit, names).object(spec.fields, "")
-    return Mapping(path=path, source=spec.source, target=spec.target, files=tuple(seen), root=root)
+    return Mapping(
+        path=path,
+        source=spec.source,
+        target=spec.target,
+        files=tuple(seen),
+        root=root,
+        examples=spec.examples,
+    )
 
 
 def load_mapping(path: Path) -> Mapping:

@@ -117,10 +117,15 @@ class ObjectNode:
     not two) and this loop turns a failure into the expression's located ``FieldError``.
     """
 
-    __slots__ = ("_plan", "fields")
+    __slots__ = ("_plan", "fields", "where")
 
-    def __init__(self, fields: tuple[tuple[str, Node], ...]) -> None:
+    def __init__(
+        self,
+        fields: tuple[tuple[str, Node], ...],
+        where: tuple[tuple[str, int], ...] | None = None,
+    ) -> None:
         self.fields = fields
+        self.where = where  # (file, line) of each field's key, for lint; not used by build
         self._plan = tuple(
             (key, node.fn, node) if isinstance(node, Expr) else (key, node.build, None)
             for key, node in fields

@@ -45,6 +45,11 @@ class MappingRegistry:
         self._entries: dict[str, Mapping | _Broken] = {}
         self._lock = threading.Lock()
 
+    @property
+    def directory(self) -> Path:
+        """The mappings folder this registry reads."""
+        return self._dir
+
     def get(self, name: str) -> Mapping:
         """The compiled mapping for ``name``, recompiled first if a file changed."""
         entry = self._entries.get(name)
@@ -57,6 +62,20 @@ class MappingRegistry:
         if isinstance(entry, _Broken):
             raise entry.error.with_traceback(None)  # one traceback, not one per get()
         return entry
+
+    def select(
+        self, partner: str, document_type: str, explicit: str | None = None
+    ) -> tuple[str, Mapping] | None:
+        """The mapping for a message: ``explicit`` if given, else ``<partner>/<document_type>``.
+
+        ``None`` when no explicit name is given and no partner file exists: the document is
+        expected to be canonical already (pass-through). A partner file that exists but does
+        not compile raises ``MappingFileError``; it is never skipped silently.
+        """
+        name = explicit or selected_name(self._dir, partner, document_type)
+        if name is None:
+            return None
+        return name, self.get(name)
 
     def _compile(self, name: str) -> Mapping | _Broken:
         path = self._path(name)
@@ -75,3 +94,36 @@ class MappingRegistry:
                 path, None, "a mapping name must stay inside the mappings folder"
             )
         return path
+
+
+def selected_name(
+    mappings_dir: Path, partner: str, document_type: str, explicit: str | None = None
+) -> str | None:
+    """The mapping name a (partner, document type) uses, or ``None`` for pass-through.
+
+    ``explicit`` (a channel's ``mapping:``) wins; otherwise ``<partner>/<document_type>.yaml``
+    (or ``.yml``) under ``mappings_dir`` if that file exists. ``crossdock check`` calls this to
+    compile every mapping the configured channels will use.
+    """
+    if explicit:
+        return explicit
+    for suffix in (".yaml", ".yml"):
+        name = f"{partner}/{document_type}{suffix}"
+        if (mappings_dir / name).is_file():
+            return name
+    return None
+
+
+NOT_MAPPINGS = frozenset({"_codelists", "crosswalks", "examples"})
+"""Folders under the mappings folder that hold code lists, crosswalks and samples, not mappings."""
+
+
+def mapping_files(mappings_dir: Path) -> list[Path]:
+    """Every mapping file under ``mappings_dir`` (``*.yaml``/``*.yml``), sorted."""
+    found = [
+        path
+        for suffix in ("*.yaml", "*.yml")
+        for path in mappings_dir.rglob(suffix)
+        if not NOT_MAPPINGS & set(path.relative_to(mappings_dir).parts[:-1])
+    ]
+    return sorted(found)

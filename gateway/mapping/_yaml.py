@@ -120,36 +120,49 @@ class RawObject:
     a base object; everything else stays a YAML node with its marks.
     """
 
-    __slots__ = ("fields", "node")
+    __slots__ = ("fields", "keys", "node")
 
-    def __init__(self, node: yaml.Node, fields: dict[str, yaml.Node | RawObject]) -> None:
+    def __init__(
+        self,
+        node: yaml.Node,
+        fields: dict[str, yaml.Node | RawObject],
+        keys: dict[str, yaml.Node] | None = None,
+    ) -> None:
         self.node = node
         self.fields = fields
+        self.keys = keys if keys is not None else {}  # key nodes: where lint points
 
 
 def raw_object(node: yaml.Node, what: str = "fields") -> RawObject:
     """Read a fields mapping; nested plain mappings recurse, directives and scalars stay nodes."""
     fields: dict[str, yaml.Node | RawObject] = {}
-    for key, (_, value) in pairs(node, what).items():
+    keys: dict[str, yaml.Node] = {}
+    for key, (key_node, value) in pairs(node, what).items():
+        keys[key] = key_node
         if isinstance(value, yaml.MappingNode) and not is_directive(value):
             fields[key] = raw_object(value, f"`{key}`")
         else:
             fields[key] = value
-    return RawObject(node, fields)
+    return RawObject(node, fields, keys)
 
 
 def merge(base: RawObject, child: RawObject) -> RawObject:
     """``extends``: child keys replace base keys, nested plain objects merge, ``~`` removes."""
     fields = dict(base.fields)
+    keys = dict(base.keys)
     for key, value in child.fields.items():
         previous = fields.get(key)
         if isinstance(value, yaml.Node) and is_null(value):
             fields.pop(key, None)
-        elif isinstance(value, RawObject) and isinstance(previous, RawObject):
+            keys.pop(key, None)
+            continue
+        if isinstance(value, RawObject) and isinstance(previous, RawObject):
             fields[key] = merge(previous, value)
         else:
             fields[key] = value
-    return RawObject(child.node, fields)
+        if key in child.keys:
+            keys[key] = child.keys[key]
+    return RawObject(child.node, fields, keys)
 
 
 def constant(node: yaml.Node) -> Any:

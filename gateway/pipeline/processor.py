@@ -87,7 +87,8 @@ class Processor:
             self.owner,
             document_type=result.document_type,
             canonical=result.canonical,
-            business_keys=result.business_keys,
+            # keys known at acceptance (a webhook's event id) survive the canonical ones
+            business_keys={**message.business_keys, **result.business_keys},
             events=result.events,
             deliveries=result.deliveries,
             now=time.time(),

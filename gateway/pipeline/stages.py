@@ -18,7 +18,7 @@ from connectors.errors import DecodeError, MapError, RouteError, StageError, Val
 from connectors.rest.decode import decode_json
 from gateway.config import Channel, Config
 from gateway.journal import Event, Message, NewDelivery
-from gateway.mapping import MappingRegistry
+from gateway.mapping import NO_MAPPING, MappingRegistry
 
 _encode = msgspec.json.Encoder(decimal_format="string").encode
 
@@ -68,12 +68,20 @@ def decode(channel: Channel, message: Message) -> Decoded:
     raise DecodeError(f"channel format {channel.format!r} has no decoder", code="no_decoder")
 
 
-def map_document(channel: Channel, mappings: MappingRegistry, tree: Any) -> Any:
-    """Document tree -> canonical shape via the channel's mapping file (or pass-through)."""
-    if channel.mapping is None:
-        return tree
-    mapping = mappings.get(channel.mapping)
-    return mapping.apply(tree)
+def map_document(
+    channel: Channel, mappings: MappingRegistry, tree: Any, document_type: str
+) -> tuple[str, Any]:
+    """Document tree -> (mapping name, canonical shape).
+
+    The mapping is the channel's explicit ``mapping:`` if it names one, else
+    ``<partner>/<document_type>.yaml`` under the mappings folder; with neither, the tree is
+    passed through as canonical JSON.
+    """
+    selected = mappings.select(channel.partner, document_type, channel.mapping)
+    if selected is None:
+        return NO_MAPPING, tree
+    name, mapping = selected
+    return name, mapping.apply(tree)
 
 
 def validate(channel: Channel, document_type: str, mapped: Any) -> msgspec.Struct:
@@ -129,7 +137,7 @@ def run_stages(
 ) -> Processed:
     """Run decode, map, validate and route; raise :class:`StageFailedError` at the first failure."""
     events: list[Event] = []
-    channel = config.channels.get(message.channel)
+    channel = config.channel_for(message.channel)
 
     def ok(stage: str, **detail: Any) -> None:
         at = time.time() if now is None else now
@@ -143,8 +151,8 @@ def run_stages(
         decoded = decode(channel, message)
         ok("decode", format=channel.format)
         document_type = decoded.document_type or channel.document_type
-        mapped = map_document(channel, mappings, decoded.tree)
-        ok("map", mapping=channel.mapping or "(canonical pass-through)")
+        mapping_name, mapped = map_document(channel, mappings, decoded.tree, document_type)
+        ok("map", mapping=mapping_name)
         canonical = validate(channel, document_type, mapped)
         ok("validate", contract=f"{channel.contract}/{document_type}")
         deliveries = route(config, message, document_type)

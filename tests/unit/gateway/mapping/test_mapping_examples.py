@@ -1,46 +1,179 @@
-"""Documented examples run as tests: every mappings/**/examples/<doctype>-N.json input must map
-to its <doctype>-N.expected.json, with the mapping file <doctype>.yaml beside examples/."""
+"""Documented examples run as tests: every mapping file's ``examples:`` cases, one test per case
+(named by file and case), mapped, validated against the contract and compared with the expected
+JSON, exactly as ``crossdock mappings test`` runs them."""
 
 from __future__ import annotations
 
 import json
-import re
+from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
 import pytest
 
 from contracts.v1.order import Order
-from gateway.mapping import MappingRegistry
+from gateway.mapping import (
+    Example,
+    Mapping,
+    MappingFileError,
+    load_mapping,
+    mapping_files,
+    run_examples,
+)
+from gateway.mapping._examples import run_example
+
+Write = Callable[[str, str], Path]
 
 MAPPINGS = Path(__file__).resolve().parents[4] / "mappings"
-EXAMPLES = sorted(
-    path for path in MAPPINGS.glob("**/examples/*.json") if not path.name.endswith(".expected.json")
+
+
+def _cases() -> list[tuple[Path, str]]:
+    return [
+        (path, example.name)
+        for path in mapping_files(MAPPINGS)
+        for example in load_mapping(path).examples
+    ]
+
+
+CASES = _cases()
+
+
+def test_the_shipped_examples_are_collected() -> None:
+    names = {(str(path.relative_to(MAPPINGS)), name) for path, name in CASES}
+    assert ("demo-shop/order.yaml", "order-1") in names
+    assert ("_base/x12-850-order.yaml", "three-lines") in names
+    assert ("northwind/order.yaml", "order-1") in names
+
+
+@pytest.mark.parametrize(
+    ("path", "name"), CASES, ids=[f"{p.relative_to(MAPPINGS)}::{n}" for p, n in CASES]
 )
-
-
-def _mapping_name(example: Path) -> str:
-    doctype = re.sub(r"-\d+$", "", example.stem)
-    return str(example.parent.parent.relative_to(MAPPINGS) / doctype)
-
-
-def test_the_demo_example_is_collected() -> None:
-    assert MAPPINGS / "demo-shop/examples/order-1.json" in EXAMPLES
-
-
-@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: str(p.relative_to(MAPPINGS)))
-def test_example_maps_to_expected_output(example: Path) -> None:
-    mapping = MappingRegistry(MAPPINGS).get(_mapping_name(example))
-    expected_path = example.with_name(example.stem + ".expected.json")
-    expected = json.loads(expected_path.read_text(encoding="utf-8"))
-    actual = mapping.apply(json.loads(example.read_text(encoding="utf-8")))
-    assert actual == expected
-    assert list(actual) == list(expected)  # key order too: what operators see in the journal
+def test_example_case(path: Path, name: str) -> None:
+    mapping = load_mapping(path)
+    [example] = [e for e in mapping.examples if e.name == name]
+    result = run_example(mapping, example)
+    assert result.ok, result.describe()
 
 
 def test_demo_order_satisfies_the_order_contract() -> None:
     example = MAPPINGS / "demo-shop/examples/order-1.json"
-    mapping = MappingRegistry(MAPPINGS).get("demo-shop/order")
+    mapping = load_mapping(MAPPINGS / "demo-shop/order.yaml")
     order = msgspec.convert(mapping.apply(json.loads(example.read_text("utf-8"))), Order)
     assert order.po_number == "SO-1001"
     assert [line.quantity.uom for line in order.lines] == ["EA", "BX", "EA"]
+
+
+def test_a_partner_file_inherits_the_base_and_overrides_a_few_fields() -> None:
+    base = load_mapping(MAPPINGS / "_base/x12-850-order.yaml")
+    partner = load_mapping(MAPPINGS / "northwind/order.yaml")
+    doc = json.loads((MAPPINGS / "northwind/examples/order-1.json").read_text("utf-8"))
+    from_base, from_partner = base.apply(doc), partner.apply(doc)
+    assert from_base["cancel_after"] == "2026-11-30"
+    assert "cancel_after" not in from_partner  # `cancel_after: ~` removes the base field
+    assert from_base["order_type"] == "standard"
+    assert from_partner["order_type"] == "replenishment"
+    assert from_partner["lines"] == from_base["lines"]  # untouched fields come from the base
+    assert len(partner.examples) == 1  # examples are the file's own, not inherited
+
+
+# -- the runner itself ----------------------------------------------------------------------------
+MAPPING = """
+source: json
+target: v1/order
+examples:
+  - input: in.json
+    expected: out.json
+fields:
+  po_number: "po"
+  order_date: "day"
+  lines:
+    each: "items"
+    fields:
+      line_number: "pos()"
+      item: {sku: "sku"}
+      quantity: {value: "dec(qty)", uom: {const: EA}}
+"""
+INPUT = {"po": "P1", "day": "2026-11-20", "items": [{"sku": "A", "qty": 2}]}
+OUTPUT = {
+    "po_number": "P1",
+    "order_date": "2026-11-20",
+    "lines": [{"line_number": 1, "item": {"sku": "A"}, "quantity": {"value": "2", "uom": "EA"}}],
+}
+
+
+def _mapping(write: Write, doc: object = INPUT, expected: object = OUTPUT) -> Mapping:
+    write("in.json", json.dumps(doc))
+    write("out.json", json.dumps(expected))
+    return load_mapping(write("m.yaml", MAPPING))
+
+
+def test_a_passing_case(write: Write) -> None:
+    [result] = run_examples(_mapping(write))
+    assert result.ok
+    assert result.name == "in"
+    assert result.line == 4
+
+
+def test_key_order_does_not_matter(write: Write) -> None:
+    [result] = run_examples(_mapping(write, expected=dict(reversed(OUTPUT.items()))))
+    assert result.ok
+
+
+def test_a_difference_is_a_readable_unified_diff(write: Write) -> None:
+    wrong = json.loads(json.dumps(OUTPUT))
+    wrong["lines"][0]["quantity"]["value"] = "3"
+    [result] = run_examples(_mapping(write, expected=wrong))
+    assert not result.ok
+    assert result.step == "compare"
+    assert '-        "value": "3"' in result.diff
+    assert '+        "value": "2"' in result.diff
+    assert result.diff.startswith("--- expected (out.json)\n+++ actual (mapped)\n")
+    assert "m.yaml:4: example `in`: FAILED at compare" in result.describe()
+
+
+def test_output_the_contract_refuses_fails_at_validate(write: Write) -> None:
+    doc = {**INPUT, "day": "not a date"}
+    [result] = run_examples(_mapping(write, doc=doc))
+    assert not result.ok
+    assert result.step == "validate"
+    assert "order_date" in result.problem
+
+
+def test_a_map_failure_and_a_missing_file(write: Write) -> None:
+    doc = {**INPUT, "items": [{"sku": "A", "qty": "two"}]}
+    [result] = run_examples(_mapping(write, doc=doc))
+    assert (result.ok, result.step) == (False, "map")
+    assert "lines[0].quantity.value" in result.problem
+    mapping = _mapping(write)
+    (mapping.path.parent / "out.json").unlink()
+    [result] = run_examples(mapping)
+    assert (result.ok, result.step) == (False, "read")
+
+
+@pytest.mark.parametrize(
+    ("examples", "problem"),
+    [
+        ("examples: in.json", "must be a list"),
+        ("examples: [{input: in.json}]", "needs `input` and `expected`"),
+        ("examples: [{input: a.json, expected: b.json, extra: 1}]", "needs `input` and `expected`"),
+        (
+            "examples: [{input: a.json, expected: b.json}, {input: a.json, expected: c.json}]",
+            "two examples are named `a`",
+        ),
+    ],
+)
+def test_bad_examples_sections(write: Write, examples: str, problem: str) -> None:
+    text = f"target: v1/order\n{examples}\nfields:\n  po_number: po\n"
+    with pytest.raises(MappingFileError, match=problem) as caught:
+        load_mapping(write("m.yaml", text))
+    assert caught.value.line == 2
+
+
+def test_example_paths_are_relative_to_the_mapping_file(write: Write) -> None:
+    path = write(
+        "p/m.yaml", "examples: [{input: ex/a.json, expected: ex/a.out.json}]\nfields: {}\n"
+    )
+    [example] = load_mapping(path).examples
+    assert isinstance(example, Example)
+    assert example.input == path.parent / "ex" / "a.json"
+    assert example.expected == path.parent / "ex" / "a.out.json"

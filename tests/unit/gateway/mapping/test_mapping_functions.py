@@ -218,6 +218,42 @@ def test_qualifier_filters(evaluate: Evaluate, expression: str, expected: Any) -
     assert evaluate(expression, X12) == expected
 
 
+PO1 = {"PO101": "1", "PO106": "VN", "PO107": "SKU-9", "PO108": "UK", "PO109": "00614141000050",
+       "PO110": "VN", "PO111": "LATER", "PO112": "BP", "PO113": "VN"}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("expression", "expected"),
+    [
+        ("idpair(PO1, 'PO106', 'VN')", "SKU-9"),  # the first pair whose qualifier matches
+        ("idpair(PO1, 'PO106', 'UK')", "00614141000050"),
+        ("idpair(PO1, 'PO106', 'BP')", "VN"),  # an id that looks like a qualifier is an id
+        ("idpair(PO1, 'PO106', 'UP')", None),
+        ("idpair(PO1, 'PO108', 'VN')", "LATER"),  # pairs start where told
+        ("idpair(MISSING, 'PO106', 'VN')", None),
+    ],
+)
+def test_idpair(evaluate: Evaluate, expression: str, expected: Any) -> None:
+    assert evaluate(expression, {"PO1": PO1}) == expected
+
+
+@pytest.mark.parametrize(
+    ("expression", "found"),
+    [
+        ("idpair(PO1, 'PO1', 'VN')", '"PO1"'),
+        ("idpair(PO1, `6`, 'VN')", "6"),
+        ("idpair(PO1, 'PO106', `1`)", "1"),
+        ("idpair(PO1[0], 'PO106', 'VN')", None),
+    ],
+)
+def test_idpair_refuses_bad_arguments(evaluate: Evaluate, expression: str, found: Any) -> None:
+    data = {"PO1": PO1} if found is not None else {"PO1": [["VN"]]}
+    with pytest.raises(MapError, match="idpair") as caught:
+        evaluate(expression, data)
+    if found is not None:
+        assert caught.value.found == found
+
+
 def test_qual_refuses_a_non_list(evaluate: Evaluate) -> None:
     with pytest.raises(MapError, match="list of segments") as caught:
         evaluate("qual(REF, 'REF01', 'DP')", {"REF": "oops"})
@@ -310,7 +346,7 @@ def test_every_function_is_documented_and_tested() -> None:
     tested = {
         "dec", "dadd", "dsub", "dmul", "ddiv", "dround", "dsum", "implied_dec",
         "x12date", "x12time", "x12datetime", "iso_date", "iso_datetime",
-        "upper", "lower", "trim", "concat", "concat_ws", "compact", "qual", "quals",
+        "upper", "lower", "trim", "concat", "concat_ws", "compact", "qual", "quals", "idpair",
         "lookup", "code", "idx", "pos", "root", "parent",
     }  # fmt: skip
     assert {spec.name for spec in FUNCTIONS} == tested

@@ -114,6 +114,10 @@ EXPRESSIONS = [
     "not_null(a, b)", "length(a)", "to_string(a)", "dec(a) == '1'", "a[0]", "[a, `1`][1]",
     "items[?a == 'x'].b", "sort_by(items, &a)", "join(',', a)", "concat(a, b) && x",
     "type(a) == 'string' && !b",
+    "a == 'x'", "a.b != 'DP'", "a.b.x", "order.items.a.b", "a && b || x",
+    "a == 'x' && b || a.b == 'y' && x || null", "a || b || `0`", "'x' == a",
+    "join('-', items)", "qual(items, 'a', 'x')", "qual(items, 'a.b', 'x').b.x",
+    "idpair(a, 'PO106', 'VN')", "idpair(a, b, 'VN')", "quals(items, a, b)",
 ]  # fmt: skip
 
 

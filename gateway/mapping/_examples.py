@@ -1,0 +1,114 @@
+"""Run a mapping file's example cases: map each input, validate it, compare with the expected JSON.
+
+Used by ``crossdock mappings test`` and by pytest (``tests/unit/gateway/mapping``), so an
+example that passes in one passes in the other. A failure says at which step it failed
+(``read``, ``map``, ``validate`` or ``compare``) and, for ``compare``, carries a unified diff of
+the expected and actual JSON (sorted keys, indent 2) that reads like a code review.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+import contracts
+from connectors.errors import DecodeError, StageError
+from connectors.rest.decode import check_json
+from gateway.mapping._mapping import Example, Mapping
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """The outcome of one example case."""
+
+    mapping: Path
+    name: str
+    line: int
+    ok: bool
+    step: str = ""
+    problem: str = ""
+    diff: str = ""
+
+    def describe(self) -> str:
+        """One paragraph for a terminal: where the case is written and what went wrong."""
+        head = f"{self.mapping}:{self.line}: example `{self.name}`"
+        if self.ok:
+            return f"{head}: ok"
+        text = f"{head}: FAILED at {self.step}: {self.problem}"
+        return f"{text}\n{self.diff.rstrip()}" if self.diff else text
+
+
+def canonical_json(value: Any) -> str:
+    """The form examples are compared and diffed in: sorted keys, indent 2, a final newline."""
+    return json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False, default=str) + "\n"
+
+
+def read_sample(path: Path) -> Any:
+    """A sample input as a document tree; JSON for now (X12 and SOAP decoders will add theirs)."""
+    if path.suffix != ".json":
+        raise DecodeError(
+            f"{path}: no sample decoder for {path.suffix!r} files yet", code="no_decoder"
+        )
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DecodeError(f"{path}: cannot read: {exc.strerror}", code="sample_unreadable") from exc
+    try:
+        return check_json(raw)
+    except DecodeError as exc:
+        raise DecodeError(f"{path}: {exc.message}", code=exc.code, path=exc.path) from exc
+
+
+def contract_of(mapping: Mapping) -> tuple[str, str]:
+    """``target: v1/order`` -> (``v1``, ``order``); a ``MappingError``-free check for callers."""
+    version, _, document_type = (mapping.target or "").partition("/")
+    return version, document_type
+
+
+def validate_output(mapping: Mapping, mapped: Any) -> msgspec.Struct:
+    """Convert the mapped output into the mapping's target contract, strictly."""
+    version, document_type = contract_of(mapping)
+    return contracts.convert(version, document_type, mapped)
+
+
+def run_example(mapping: Mapping, example: Example) -> CaseResult:
+    """Map, validate and compare one example case."""
+
+    def failed(step: str, problem: str, diff: str = "") -> CaseResult:
+        return CaseResult(mapping.path, example.name, example.line, False, step, problem, diff)
+
+    try:
+        tree = read_sample(example.input)
+        expected = read_sample(example.expected)
+    except StageError as exc:
+        return failed("read", exc.message)
+    try:
+        mapped = mapping.apply(tree)
+    except StageError as exc:
+        return failed("map", exc.message)
+    try:
+        validate_output(mapping, mapped)
+    except (msgspec.ValidationError, contracts.UnknownDocumentTypeError) as exc:
+        return failed("validate", f"{mapping.target}: {exc}")
+    want, got = canonical_json(expected), canonical_json(mapped)
+    if want != got:
+        diff = "".join(
+            difflib.unified_diff(
+                want.splitlines(keepends=True),
+                got.splitlines(keepends=True),
+                fromfile=f"expected ({example.expected.name})",
+                tofile="actual (mapped)",
+            )
+        )
+        return failed("compare", "the mapped output differs from the expected JSON", diff)
+    return CaseResult(mapping.path, example.name, example.line, True)
+
+
+def run_examples(mapping: Mapping) -> list[CaseResult]:
+    """Every example case of one compiled mapping, in file order."""
+    return [run_example(mapping, example) for example in mapping.examples]
