@@ -30,6 +30,7 @@ BENCHMARKS = {
     "inbound": "bench.inbound",
     "delivery": "bench.delivery",
     "mapping": "bench.mapping",
+    "x12_read": "bench.x12_read",
 }
 
 

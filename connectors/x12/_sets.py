@@ -1,0 +1,174 @@
+"""Transaction-set structures as data: which segments repeat and which start a loop.
+
+The notation is deliberately small so a new set (947, 180, 214...) is a few lines:
+
+- ``"BEG"``: a segment that occurs at most once here (a dict in the tree);
+- ``"REF+"``: a repeatable segment (always a list in the tree);
+- ``("N1", [...])``: a loop started by its first segment (always a list, key ``N1_loop``).
+
+Order and min/max counts are not enforced yet; a segment no definition expects is kept under
+``_other`` with a warning, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+from typing import TypeAlias
+
+Node: TypeAlias = "str | tuple[str, list[Node]]"
+
+_N1: Node = ("N1", ["N1", "N2+", "N3+", "N4+", "NX2+", "REF+", "PER+", "FOB", "G61+", "TD5+"])
+_N9: Node = ("N9", ["N9", "DTM+", "MSG+"])
+_PID: Node = ("PID", ["PID", "MEA+"])
+_SAC: Node = ("SAC", ["SAC", "CUR"])
+_HEAD = ["ST", "CUR", "REF+", "PER+", "TAX+", "FOB+", "CTP+", "PAM+", "CSH+", "SAC+", "ITD+"]
+_HEAD += ["DIS+", "DTM+", "LDT+", "LIN+", "SI+", "PWK+", "PKG+", "TD1+", "TD5+", "TD3+", "TD4+"]
+_HEAD += ["MAN+", "PCT+", "CTB+", "TXI+", "MSG+", "NTE+", "G61+", "MEA+", "PO4+", "QTY+"]
+_TAIL = ["CTT", "AMT+", "TDS", "CAD+", "ISS+", "SE"]
+
+_PO1_BODY: list[Node] = ["PO1", "LIN+", "SI+", "CUR", "CN1", "PO3+", "CTP+", "PAM+", "MEA+"]
+_PO1_BODY += [_PID, "PWK+", "PO4+", "REF+", "PER+", "SAC+", "IT8", "CSH+", "ITD+", "DIS+"]
+_PO1_BODY += ["TAX+", "FOB+", "SDQ+", "DTM+", "TD1+", "TD5+", "TD3+", "TD4+", "MAN+", "MSG+"]
+_PO1_BODY += ["SPI+", "TC2+", "G53", "AMT+", "ACK+", "SCH+", "NTE+", _N1, ("SLN", ["SLN"])]
+
+STRUCTURES: dict[str, list[Node]] = {
+    "850": ["BEG", *_HEAD, _N9, _N1, ("PO1", _PO1_BODY), *_TAIL],
+    "855": ["BAK", *_HEAD, _N9, _N1, ("PO1", _PO1_BODY), *_TAIL],
+    # 856: HL loops are read flat, then nested by HL02 (see _tree); body covers every level.
+    "856": [
+        "BSN",
+        "DTM+",
+        (
+            "HL",
+            [
+                "HL",
+                "LIN",
+                "SN1",
+                "SLN+",
+                "PRF",
+                "PO4+",
+                "PID+",
+                "MEA+",
+                "PWK+",
+                "PKG+",
+                "TD1+",
+                "TD5+",
+                "TD3+",
+                "TD4+",
+                "REF+",
+                "PER+",
+                "MAN+",
+                "DTM+",
+                "FOB",
+                "PAL",
+                "CUR",
+                "SAC+",
+                "ITD+",
+                "CLD+",
+                _N1,
+            ],
+        ),
+        "CTT",
+        "SE",
+    ],
+    "810": [
+        "BIG",
+        "NTE+",
+        *_HEAD,
+        _N1,
+        ("IT1", ["IT1", "CRC", "QTY+", "CUR", "IT3+", "TXI+", "CTP+", "PAM+", "MEA+", _PID]),
+        "TDS",
+        "TXI+",
+        "CAD+",
+        _SAC,
+        ("ISS", ["ISS", "PID"]),
+        "CTT",
+        "SE",
+    ],
+    "940": [
+        "W05",
+        *_HEAD,
+        _N1,
+        "N9+",
+        "G62+",
+        "NTE+",
+        "W66",
+        ("LX", ["LX", ("W01", ["W01", "G69+", "N9+", "W20", "AMT+", "NTE+", "G62"])]),
+        "W76",
+        "SE",
+    ],
+    "945": [
+        "W06",
+        _N1,
+        "N9+",
+        "G62+",
+        "NTE+",
+        "W27",
+        "W10+",
+        ("LX", ["LX", "MAN+", "PAL+", ("W12", ["W12", "G69+", "N9+", "AMT+"])]),
+        "W03",
+        "SE",
+    ],
+    "943": [
+        "W06",
+        _N1,
+        "N9+",
+        "G62+",
+        "NTE+",
+        "W27",
+        "W28",
+        ("W04", ["W04", "G69+", "N9+", "W20", "QTY+"]),
+        "W03",
+        "SE",
+    ],
+    "944": [
+        "W17",
+        _N1,
+        "N9+",
+        "G62+",
+        "W08",
+        "NTE+",
+        ("W07", ["W07", "G69+", "N9+", "W20", "QTY+"]),
+        "W14",
+        "SE",
+    ],
+    "214": [
+        "B10",
+        "L11+",
+        "MAN+",
+        "K1+",
+        "G62+",
+        "MS3+",
+        _N1,
+        ("MS3", ["MS3"]),
+        (
+            "LX",
+            [
+                "LX",
+                ("AT7", ["AT7", "MS1", "MS2"]),
+                "L11+",
+                "MAN+",
+                "Q7+",
+                "K1+",
+                "AT5+",
+                "AT8+",
+                "G62+",
+            ],
+        ),
+        "SE",
+    ],
+    "997": [
+        "AK1",
+        ("AK2", ["AK2", ("AK3", ["AK3", "AK4+"]), "AK5"]),
+        "AK9",
+        "SE",
+    ],
+    "999": [
+        "AK1",
+        ("AK2", ["AK2", ("IK3", ["IK3", "CTX+", ("IK4", ["IK4", "CTX+"])]), "IK5"]),
+        "AK9",
+        "SE",
+    ],
+}
+
+# Sets whose HL segments are nested by HL02 (parent id) after reading.
+HIERARCHICAL = frozenset({"856"})

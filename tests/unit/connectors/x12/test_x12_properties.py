@@ -1,0 +1,115 @@
+"""Property tests: encode -> decode round trips with random separators; fuzzed samples."""
+
+from __future__ import annotations
+
+import io
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+
+import pytest
+from _x12_build import interchange, sample_files
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from connectors.errors import DecodeError
+from connectors.x12 import Reader, decode, decode_with_summaries
+
+# (element, component, terminator): distinct, the terminator possibly multi-byte or a newline
+ELEMENT = st.sampled_from(list("*|+^"))
+COMPONENT = st.sampled_from(list(":>{\\"))
+TERMINATOR = st.sampled_from(["~", "\n", "\r\n", "$", "!", "'", "\u2026", "\u00a7"])
+AFTER = st.sampled_from(["", "\n", "\r\n"])
+TEXT = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .-/", max_size=12)
+SEGMENT = st.tuples(
+    st.sampled_from(["REF", "DTM", "N9", "MSG", "ZZ1"]), st.lists(TEXT, min_size=1, max_size=6)
+).map(lambda t: [t[0], *t[1]])
+SETS = st.lists(st.lists(SEGMENT, min_size=0, max_size=8), min_size=1, max_size=4)
+
+
+@given(SETS, ELEMENT, COMPONENT, TERMINATOR, AFTER, st.booleans(), st.integers(1, 999999999))
+@settings(max_examples=150, deadline=None)
+def test_round_trip(
+    sets: list[list[list[str]]],
+    e: str,
+    c: str,
+    t: str,
+    after: str,
+    padded: bool,
+    control: int,
+) -> None:
+    if t in ("\n", "\r\n"):
+        after = ""  # a newline terminator followed by another newline is an empty segment
+    ctl = f"{control:09d}"
+    raw = interchange(sets, e=e, c=c, t=t, after=after, padded=padded, control=ctl).encode()
+    out, summaries = decode_with_summaries(raw)
+    assert len(out) == len(sets)
+    for xset, body in zip(out, sets, strict=True):
+        got = [[s.id, *s.elements] for s in xset.segments[1:-1]]
+        assert got == [[s[0], *s[1:]] for s in body]
+        assert not [i for i in xset.issues if i.code not in ("unexpected_segment", "syntax_note")]
+    (summary,) = summaries
+    assert summary.header.control_number == ctl
+    assert summary.closed
+    codes = {i.code for i in summary.issues}
+    assert codes <= {"isa_not_fixed_width"}
+    assert ("isa_not_fixed_width" in codes) == (not padded and len(raw) > 0)
+
+
+@contextmanager
+def _time_limit(seconds: float) -> Iterator[None]:
+    def _alarm(signum: int, frame: object) -> None:
+        raise TimeoutError(f"decode took longer than {seconds} s")
+
+    old = signal.signal(signal.SIGALRM, _alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+SAMPLES = [p.read_bytes() for p in sample_files()] or [interchange([[["REF", "A", "B"]]]).encode()]
+MUTATION = st.tuples(st.integers(0, 10_000), st.integers(0, 8), st.binary(max_size=8))
+
+
+@given(st.sampled_from(SAMPLES), st.lists(MUTATION, min_size=1, max_size=6))
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_fuzzed_samples_never_crash_or_hang(
+    raw: bytes, mutations: list[tuple[int, int, bytes]]
+) -> None:
+    data = bytearray(raw)
+    for where, drop, insert in mutations:
+        at = where % (len(data) + 1)
+        data[at : at + drop] = insert
+    started = time.perf_counter()
+    with _time_limit(2.0), suppress(DecodeError):
+        decode(bytes(data))
+    assert time.perf_counter() - started < 2.0
+
+
+@pytest.mark.parametrize("junk", [b"", b"ISA", b"ISA*", b"ISA*" * 40, b"\xef\xbb\xbf", b"~~~"])
+def test_degenerate_inputs_raise_only_decode_error(junk: bytes) -> None:
+    with pytest.raises(DecodeError):
+        decode(junk)
+
+
+@given(
+    st.sampled_from(SAMPLES),
+    st.lists(MUTATION, min_size=0, max_size=4),
+    st.integers(min_value=1, max_value=200),
+)
+@settings(max_examples=200, deadline=None)
+def test_chunked_reading_matches_whole_reading(
+    raw: bytes, mutations: list[tuple[int, int, bytes]], chunk_size: int
+) -> None:
+    data = bytearray(raw)
+    for where, drop, insert in mutations:
+        at = where % (len(data) + 1)
+        data[at : at + drop] = insert
+    whole = list(Reader(bytes(data)))
+    with _time_limit(2.0):
+        chunked = list(Reader(io.BytesIO(bytes(data)), chunk_size=chunk_size))
+    assert chunked == whole
