@@ -31,6 +31,7 @@ BENCHMARKS = {
     "delivery": "bench.delivery",
     "mapping": "bench.mapping",
     "x12_read": "bench.x12_read",
+    "limiter": "bench.limiter",
 }
 
 
