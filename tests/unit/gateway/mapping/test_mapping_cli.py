@@ -64,7 +64,10 @@ def test_warnings_alone_do_not_fail(folder: Path) -> None:
 def test_test_runs_every_case_and_names(folder: Path) -> None:
     code, out = _run("mappings", "test", "--mappings", str(folder))
     assert code == 0, out
-    assert "5 passed, 0 failed" in out
+    # every example case of every shipped mapping ran and passed, whatever their number
+    ok_lines = [line for line in out.splitlines() if line.endswith(": ok")]
+    assert len(ok_lines) >= 5
+    assert f"{len(ok_lines)} passed, 0 failed" in out
     code, out = _run("mappings", "test", "--mappings", str(folder), "demo-shop/order")
     assert (code, out.splitlines()[-1]) == (0, "2 passed, 0 failed")
     code, out = _run("mappings", "test", "--mappings", str(folder), "nobody")
@@ -117,3 +120,4 @@ def test_map_failure_names_stage_file_line_path_and_value(folder: Path, tmp_path
     assert f"  file: {folder / 'demo-shop' / 'order.yaml'}" in out
     assert "  path: lines[0].quantity.uom" in out
     assert "  expression: code('uom', unit || 'EA')" in out
+
