@@ -120,4 +120,3 @@ def test_map_failure_names_stage_file_line_path_and_value(folder: Path, tmp_path
     assert f"  file: {folder / 'demo-shop' / 'order.yaml'}" in out
     assert "  path: lines[0].quantity.uom" in out
     assert "  expression: code('uom', unit || 'EA')" in out
-
