@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 
-from gateway.api import health, inbound, mapping_dry_run, messages, ops, webhooks
+from gateway.api import auth, health, inbound, mapping_dry_run, messages, ops, webhooks
 from gateway.api.problems import EXCEPTION_HANDLERS
 from gateway.runtime import Gateway
 
@@ -37,6 +37,8 @@ def create_app(gateway: Gateway) -> Litestar:
             ops.discard,
             ops.bulk,
             ops.audit,
+            auth.token,
+            auth.jwks,
             health.healthz,
             health.readyz,
             health.metrics,

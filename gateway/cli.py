@@ -409,11 +409,13 @@ _act_command("discard", "Close dead letters without replay (needs --reason).")
 def _register_command_groups() -> None:
     """Commands that live in their own modules, registered explicitly (no import side effects)."""
     from gateway.cli_mappings import map_command, mappings
+    from gateway.cli_partners import partners
     from gateway.cli_x12 import x12
 
     main.add_command(mappings)
     main.add_command(map_command)
     main.add_command(x12)
+    main.add_command(partners)
 
 
 _register_command_groups()
