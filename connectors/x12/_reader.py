@@ -337,6 +337,19 @@ class Reader:
             )
             return None, issues
         fields = body.decode("latin-1").split(esep_b.decode("latin-1"))
+        if len(fields) < 17:
+            issues.append(
+                Issue(
+                    "error",
+                    "isa_too_short",
+                    f"decode: the ISA has {len(fields) - 1} elements before its terminator; "
+                    "expected 16",
+                    offset,
+                    1,
+                    "ISA",
+                )
+            )
+            return None, issues
         comp = fields[16]
         if len(body) != _ISA_LEN - 1:
             issues.append(
