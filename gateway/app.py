@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 
-from gateway.api import auth, health, inbound, mapping_dry_run, messages, ops, webhooks
+from gateway.api import auth, health, inbound, mapping_dry_run, messages, ops, soap, webhooks
 from gateway.api.problems import EXCEPTION_HANDLERS
 from gateway.runtime import Gateway
 
@@ -28,6 +28,7 @@ def create_app(gateway: Gateway) -> Litestar:
         route_handlers=[
             inbound.receive,
             webhooks.receive_webhook,
+            soap.receive_soap,
             mapping_dry_run.mapping_dry_run,
             messages.get_message,
             ops.list_dead_letters,

@@ -9,6 +9,7 @@ Layout (every file optional except where a reference needs it)::
       destinations.yaml   a list of destinations
       routes.yaml         a list of routes
       webhooks.yaml       a list of signed webhook sources (one verifier scheme each)
+      soap.yaml           a list of SOAP endpoints (a local WSDL each, loaded offline at start)
 
 Errors are collected, not raised one at a time, so ``crossdock check`` shows everything wrong in
 one run. Each names the file, the path inside it (``$[1].retry.max_attempts``), the line, and
@@ -26,6 +27,7 @@ from typing import TypeVar
 import msgspec
 import yaml
 
+from connectors.soap import WsdlError, XmlError, load_endpoint
 from connectors.webhook import SCHEMES, SecretFormatError, build_verifier
 from gateway.config.model import (
     Channel,
@@ -34,6 +36,7 @@ from gateway.config.model import (
     Partner,
     Route,
     SecretRef,
+    SoapEndpoint,
     WebhookSource,
 )
 
@@ -254,6 +257,33 @@ def _check_webhooks(
             r.problem(file, f"$[{i}].options", f"scheme {src.scheme}: {exc}")
 
 
+def _check_soap(
+    r: _Reader, endpoints: list[SoapEndpoint], partner_names: set[str] | None, mappings_dir: Path
+) -> list[SoapEndpoint]:
+    """Make paths absolute and load every WSDL now (offline), so a bad one fails at start."""
+    file = "soap.yaml"
+    out = []
+    for i, ep in enumerate(endpoints):
+        if partner_names is not None and ep.partner not in partner_names:
+            r.problem(file, f"$[{i}].partner", f"unknown partner {ep.partner!r}")
+        if ep.mapping is not None and not (mappings_dir / ep.mapping).is_file():
+            r.problem(file, f"$[{i}].mapping", f"mapping file {ep.mapping!r} not found")
+        ep = msgspec.structs.replace(  # noqa: PLW2901
+            ep,
+            wsdl=None if ep.wsdl is None else str((r.root / ep.wsdl).resolve()),
+            schema_locations={
+                url: str((r.root / local).resolve()) for url, local in ep.schema_locations.items()
+            },
+        )
+        out.append(ep)
+        if ep.wsdl is not None:
+            try:
+                load_endpoint(ep.spec)
+            except (WsdlError, XmlError) as exc:
+                r.problem(file, f"$[{i}].wsdl", exc.message)
+    return out
+
+
 def load_config(config_dir: str | Path) -> Config:
     """Load, type-check and cross-check a config folder; raise ``ConfigError`` listing problems."""
     root = Path(config_dir)
@@ -270,12 +300,14 @@ def load_config(config_dir: str | Path) -> Config:
     destinations = r.load("destinations.yaml", list[Destination], [])
     routes = r.load("routes.yaml", list[Route], [])
     webhooks = r.load("webhooks.yaml", list[WebhookSource], [])
+    soap = r.load("soap.yaml", list[SoapEndpoint], [])
 
     _unique(r, "partners.yaml", [p.name for p in partners])
     _unique(r, "channels.yaml", [c.name for c in channels])
     _unique(r, "destinations.yaml", [d.name for d in destinations])
     _unique(r, "routes.yaml", [x.name for x in routes])
     _unique(r, "webhooks.yaml", [w.name for w in webhooks])
+    _unique(r, "soap.yaml", [s.name for s in soap])
 
     # a file that did not load reads as empty; checking references against it would report
     # every reference to it as unknown, burying the one real problem under false ones
@@ -286,6 +318,7 @@ def load_config(config_dir: str | Path) -> Config:
     _check_routes(r, routes, dest_names, partner_names)
     destinations = _check_destinations(r, destinations)
     _check_webhooks(r, webhooks, partner_names, mappings_dir)
+    soap = _check_soap(r, soap, partner_names, mappings_dir)
 
     if r.problems:
         raise ConfigError(r.problems)
@@ -296,4 +329,5 @@ def load_config(config_dir: str | Path) -> Config:
         routes=routes,
         mappings_dir=str(mappings_dir),
         webhooks={w.name: w for w in webhooks},
+        soap={s.name: s for s in soap},
     )

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from connectors.soap import SoapEndpointSpec
 from connectors.webhook.base import DEFAULT_TOLERANCE
 from connectors.webhook.generic import HmacOptions
 
@@ -42,11 +43,12 @@ class Channel(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
 
     name: Name
     partner: Name
-    format: Literal["json"] = "json"
+    format: Literal["json", "x12", "soap"] = "json"
     document_type: str = "order"
     mapping: str | None = None
     contract: str = "v1"
     max_body_bytes: Annotated[int, msgspec.Meta(gt=0)] | None = None
+    soap: SoapEndpointSpec | None = None  # set for ``soap:<endpoint>`` channels (soap.yaml)
 
 
 class RetrySpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
@@ -130,6 +132,61 @@ class WebhookSource(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
         )
 
 
+SOAP_CHANNEL_PREFIX = "soap:"
+
+
+class SoapEndpoint(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
+    """A partner's SOAP endpoint: ``POST /v1/inbound/soap/{name}``, described by a local WSDL.
+
+    ``wsdl`` and the ``schema_locations`` values are paths relative to the config folder (made
+    absolute at load). Without ``wsdl`` envelopes are dispatched by their Body element and not
+    schema-validated. ``document_types`` maps an operation to a document type; ``document_type``
+    is the default. Accepted envelopes are processed under the channel name ``soap:<name>``.
+    """
+
+    name: Name
+    partner: Name
+    wsdl: str | None = None
+    service: str | None = None
+    port: str | None = None
+    schema_locations: dict[str, str] = {}
+    document_type: str = "order"
+    document_types: dict[str, str] = {}
+    mapping: str | None = None
+    contract: str = "v1"
+    max_body_bytes: Annotated[int, msgspec.Meta(gt=0)] | None = None
+
+    @property
+    def channel_name(self) -> str:
+        """The channel name journaled messages from this endpoint carry."""
+        return SOAP_CHANNEL_PREFIX + self.name
+
+    @property
+    def spec(self) -> SoapEndpointSpec:
+        """What the SOAP connector needs to load the WSDL and read envelopes."""
+        return SoapEndpointSpec(
+            wsdl=self.wsdl,
+            service=self.service,
+            port=self.port,
+            schema_locations=self.schema_locations,
+            document_type=self.document_type,
+            document_types=self.document_types,
+        )
+
+    def as_channel(self) -> Channel:
+        """The SOAP channel the pipeline processes this endpoint's messages as."""
+        return Channel(
+            name=self.name,
+            partner=self.partner,
+            format="soap",
+            document_type=self.document_type,
+            mapping=self.mapping,
+            contract=self.contract,
+            max_body_bytes=self.max_body_bytes,
+            soap=self.spec,
+        )
+
+
 class Config(msgspec.Struct, frozen=True):
     """The whole config folder, after loading and cross-reference checks."""
 
@@ -139,9 +196,13 @@ class Config(msgspec.Struct, frozen=True):
     routes: list[Route]
     mappings_dir: str
     webhooks: dict[str, WebhookSource] = {}
+    soap: dict[str, SoapEndpoint] = {}
 
     def channel_for(self, name: str) -> Channel | None:
-        """The channel a journaled message names: a channel, or ``webhook:<source>``."""
+        """A journaled message's channel: a channel, ``webhook:<source>`` or ``soap:<endpoint>``."""
+        if name.startswith(SOAP_CHANNEL_PREFIX):
+            endpoint = self.soap.get(name.removeprefix(SOAP_CHANNEL_PREFIX))
+            return None if endpoint is None else endpoint.as_channel()
         if name.startswith(WEBHOOK_CHANNEL_PREFIX):
             source = self.webhooks.get(name.removeprefix(WEBHOOK_CHANNEL_PREFIX))
             return None if source is None else source.as_channel()
