@@ -4,6 +4,11 @@
 one JSON document: interchanges, their groups and sets with control numbers and segment counts,
 and every warning and error with its byte offset and segment position. The exit status is 1 when
 any error was found, so scripts can gate on it.
+
+``ack`` prints the acknowledgements we would send for FILE: per interchange a TA1 when the
+interchange failed, else a 997 (4010) or 999 (5010) per functional group, in the partner's
+separators. Control numbers start at ``--start`` (the gateway's durable numbering is per
+partner; this command only shows the shape).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import click
 import msgspec
 
 from connectors.x12 import InterchangeSummary, Issue, X12Set, analyse_set, read_sets
+from connectors.x12.ack import build_acks, sequence
 
 
 def _issues(issues: list[Issue]) -> list[dict[str, Any]]:
@@ -101,7 +107,7 @@ def _all_issues(ich: dict[str, Any]) -> list[dict[str, Any]]:
 
 @click.group("x12")
 def x12() -> None:
-    """X12 EDI tools: inspect files as the gateway would read them."""
+    """X12 EDI tools: inspect files as the gateway would read them, and their acknowledgements."""
 
 
 @x12.command("inspect")
@@ -112,3 +118,26 @@ def inspect_command(file: Path) -> None:
         report = inspect_stream(fh)
     click.echo(json.dumps(report, indent=2, ensure_ascii=False))
     sys.exit(1 if report["error_count"] else 0)
+
+
+@x12.command("ack")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--type",
+    "kind",
+    type=click.Choice(["997", "999"]),
+    default=None,
+    help="Force 997 or 999 (default: 999 for 5010 groups, 997 otherwise).",
+)
+@click.option("--start", default=1, show_default=True, help="First ISA13/GS06 control number.")
+def ack_command(file: Path, kind: str | None, start: int) -> None:
+    """Print the 997/999/TA1 acknowledgements we would send for FILE."""
+    acks = build_acks(
+        file.read_bytes(),
+        kind="997" if kind == "997" else "999" if kind == "999" else None,
+        counter=sequence(start),
+    )
+    if not acks:
+        click.echo("no acknowledgement due (no functional groups other than FA)", err=True)
+    for ack in acks:
+        click.echo(ack.text, nl=not ack.text.endswith("\n"))

@@ -6,6 +6,9 @@ Public surface::
     read_sets(bytes_or_file) -> iterator   # streaming: X12Set ..., InterchangeSummary
     Reader(bytes_or_file)                  # segments and issues, nothing else
     DuplicateDetector(store, window)       # same sender/receiver + ISA13 within a window
+    split_sets(raw) -> list[SetMessage]    # acceptance: one journal message per set
+    decode_set(raw, keys) -> Decoded       # the decode stage for one such message
+    build_ack(raw, ...) -> Acknowledgement # 997/999 per group, TA1 per bad interchange
 """
 
 from connectors.x12._decode import analyse_set, as_decoded, decode, decode_with_summaries
@@ -16,6 +19,13 @@ from connectors.x12._duplicates import (
     interchange_key,
 )
 from connectors.x12._envelope import read_sets
+from connectors.x12._messages import (
+    DOCUMENT_TYPES,
+    SetMessage,
+    decode_set,
+    document_type,
+    split_sets,
+)
 from connectors.x12._model import (
     GroupHeader,
     GroupSummary,
@@ -31,6 +41,7 @@ from connectors.x12._reader import Reader
 from connectors.x12._tree import build_tree
 
 __all__ = [
+    "DOCUMENT_TYPES",
     "DuplicateDetector",
     "GroupHeader",
     "GroupSummary",
@@ -42,13 +53,17 @@ __all__ = [
     "Reader",
     "Segment",
     "Separators",
+    "SetMessage",
     "X12Set",
     "analyse_set",
     "as_decoded",
     "build_tree",
     "decode",
+    "decode_set",
     "decode_with_summaries",
+    "document_type",
     "interchange_key",
     "read_sets",
+    "split_sets",
     "split_value",
 ]

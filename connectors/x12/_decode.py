@@ -11,6 +11,7 @@ from typing import BinaryIO
 
 from connectors.base import Decoded
 from connectors.errors import DecodeError
+from connectors.x12._doctypes import document_type
 from connectors.x12._envelope import envelope_issues, read_sets
 from connectors.x12._model import InterchangeSummary, X12Set
 from connectors.x12._rules import check_set
@@ -71,4 +72,4 @@ def as_decoded(xset: X12Set) -> Decoded:
     }
     if xset.group is not None:
         keys["gs06"] = xset.group.control_number
-    return Decoded(tree=xset.tree, document_type=f"x12.{xset.set_id}", business_keys=keys)
+    return Decoded(tree=xset.tree, document_type=document_type(xset.set_id), business_keys=keys)

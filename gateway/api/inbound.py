@@ -4,6 +4,12 @@ The handler does only what must happen before the answer: find the channel, chec
 type and size, check that the body is well-formed, and journal it. Everything else (mapping,
 validation, routing, delivery) happens in the workers, so a partner's call never waits on our
 destinations. A 4xx means nothing was written.
+
+An ``x12`` channel splits the body into its transaction sets and journals one message per set,
+all in one transaction (:meth:`Journal.accept_many`); the 202 lists every set's message id and
+whether the reader accepted or rejected it. A rejected set is journalled too (nothing the
+partner sent is lost) and is dead-lettered by the decode stage with the error's code and
+position. A body with no interchange or set at all is a 400 and nothing is written.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from litestar.params import FromPath
 
 from connectors.errors import DecodeError
 from connectors.rest.decode import check_json
+from connectors.x12 import SetMessage, split_sets
 from gateway.api.problems import ProblemError
 from gateway.ids import new_id, new_trace_id
 from gateway.journal import NewMessage
@@ -26,6 +33,7 @@ from gateway.runtime import Gateway
 _encode = msgspec.json.Encoder().encode
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
 _JSON_TYPES = ("application/json",)
+_X12_TYPES = ("application/edi-x12", "application/edi", "text/plain", "application/octet-stream")
 
 
 class Accepted(msgspec.Struct, frozen=True):
@@ -36,15 +44,46 @@ class Accepted(msgspec.Struct, frozen=True):
     trace_id: str
 
 
+class AcceptedSet(msgspec.Struct, frozen=True, omit_defaults=True):
+    """One transaction set of an accepted X12 body: its message and the reader's verdict."""
+
+    message_id: str
+    status_url: str
+    set_id: str
+    control_number: str
+    document_type: str
+    status: str  # "accepted" or "rejected" (dead-lettered at decode with the reason)
+    error: dict[str, Any] | None = None
+
+
+class AcceptedInterchange(msgspec.Struct, frozen=True):
+    """The 202 body of an X12 channel: one entry per transaction set, in input order."""
+
+    messages: list[AcceptedSet]
+    trace_id: str
+
+
 def trace_id_of(request: Request[Any, Any, Any]) -> str:
     """The caller's W3C trace id from ``traceparent``, or a new one."""
     match = _TRACEPARENT.match(request.headers.get("traceparent", ""))
     return match.group(1) if match and match.group(1) != "0" * 32 else new_trace_id()
 
 
+def _media(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
 def _is_json(content_type: str) -> bool:
-    media = content_type.split(";", 1)[0].strip().lower()
+    media = _media(content_type)
     return media in _JSON_TYPES or (media.startswith("application/") and media.endswith("+json"))
+
+
+def _media_ok(fmt: str, content_type: str) -> bool:
+    if fmt == "json":
+        return _is_json(content_type)
+    if fmt == "x12":
+        return _media(content_type) in _X12_TYPES
+    return True
 
 
 @post(
@@ -68,13 +107,13 @@ async def receive(request: Request[Any, Any, Any], channel: FromPath[str]) -> Re
             channel=channel,
         )
     content_type = request.headers.get("content-type", "")
-    if ch.format == "json" and not _is_json(content_type):
+    if not _media_ok(ch.format, content_type):
+        takes = "application/json" if ch.format == "json" else ", ".join(_X12_TYPES)
         raise ProblemError(
             415,
             "unsupported_media_type",
             "Unsupported media type",
-            f"channel {channel!r} takes application/json; got "
-            f"{content_type or 'no Content-Type'!r}",
+            f"channel {channel!r} takes {takes}; got {content_type or 'no Content-Type'!r}",
             stage="accept",
             partner=ch.partner,
             channel=channel,
@@ -90,6 +129,10 @@ async def receive(request: Request[Any, Any, Any], channel: FromPath[str]) -> Re
             stage="accept",
             partner=ch.partner,
             channel=channel,
+        )
+    if ch.format == "x12":
+        return await _receive_x12(
+            request, gw, raw, partner=ch.partner, channel=channel, content_type=content_type
         )
     try:
         check_json(raw)
@@ -123,4 +166,75 @@ async def receive(request: Request[Any, Any, Any], channel: FromPath[str]) -> Re
         status_code=202,
         media_type="application/json",
         headers={"Location": body.status_url},
+    )
+
+
+async def _receive_x12(
+    request: Request[Any, Any, Any],
+    gw: Gateway,
+    raw: bytes,
+    *,
+    partner: str,
+    channel: str,
+    content_type: str,
+) -> Response[bytes]:
+    """Split an X12 body into sets and journal one message per set, all or none."""
+    try:
+        sets = split_sets(raw)
+    except DecodeError as exc:
+        raise ProblemError(
+            400,
+            exc.code,
+            "Not an X12 interchange",
+            exc.message,
+            stage="decode",
+            partner=partner,
+            channel=channel,
+            position=exc.path or "byte 0",
+            expected="an ISA segment opening an interchange with at least one ST..SE set",
+        ) from exc
+    trace_id = trace_id_of(request)
+    received_at = time.time()
+    messages = [
+        NewMessage(
+            id=new_id(),
+            partner=partner,
+            channel=channel,
+            document_type=xset.document_type,
+            content_type=content_type,
+            raw=xset.raw,
+            received_at=received_at,
+            trace_id=trace_id,
+            business_keys=xset.business_keys,
+        )
+        for xset in sets
+    ]
+    await gw.journal.accept_many(messages)
+    gw.metrics.accepted.labels(channel).inc(len(messages))
+    gw.process_wake.set()
+    body = AcceptedInterchange(
+        [_accepted_set(m, xset) for m, xset in zip(messages, sets, strict=True)], trace_id
+    )
+    return Response(_encode(body), status_code=202, media_type="application/json")
+
+
+def _accepted_set(message: NewMessage, xset: SetMessage) -> AcceptedSet:
+    error = None
+    if xset.error is not None:
+        e = xset.error
+        error = {"code": e.code, "message": e.message, "offset": e.offset}
+        if e.segment_id:
+            error["segment"] = e.segment_id
+        if e.set_position:
+            error["set_position"] = e.set_position
+        if e.element:
+            error["element"] = e.element
+    return AcceptedSet(
+        message_id=message.id,
+        status_url=f"/v1/messages/{message.id}",
+        set_id=xset.set_id,
+        control_number=xset.control_number,
+        document_type=xset.document_type,
+        status="accepted" if xset.accepted else "rejected",
+        error=error,
     )

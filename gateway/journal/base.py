@@ -186,6 +186,15 @@ class Journal(abc.ABC):
     async def accept(self, message: NewMessage) -> None:
         """Durably store a message, its ``accept`` event and its processing work item."""
 
+    @abc.abstractmethod
+    async def accept_many(self, messages: list[NewMessage]) -> None:
+        """Store several messages as :meth:`accept` does, all in one transaction or none.
+
+        For inputs that split into several messages (an X12 interchange: one per transaction
+        set): a failure part-way leaves nothing behind, so the caller can answer 4xx/5xx and the
+        partner can resend without duplicates.
+        """
+
     # -- processing ---------------------------------------------------------------------------
     @abc.abstractmethod
     async def claim_messages(

@@ -123,6 +123,37 @@ def _insert_event(conn: sqlite3.Connection, e: Event) -> None:
     )
 
 
+def _insert_message(conn: sqlite3.Connection, m: NewMessage) -> None:
+    conn.execute(
+        "INSERT INTO messages (id, partner, channel, document_type, content_type, raw,"
+        " received_at, trace_id, business_keys, state, stage, available_at, updated_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', 'accept', ?, ?)",
+        (
+            m.id,
+            m.partner,
+            m.channel,
+            m.document_type,
+            m.content_type,
+            m.raw,
+            m.received_at,
+            m.trace_id,
+            _json_encode(m.business_keys),
+            m.received_at,
+            m.received_at,
+        ),
+    )
+    _insert_event(
+        conn,
+        Event(
+            message_id=m.id,
+            stage="accept",
+            outcome="ok",
+            at=m.received_at,
+            detail={"bytes": len(m.raw)},
+        ),
+    )
+
+
 def _insert_dead_letter(conn: sqlite3.Connection, d: DeadLetter) -> None:
     conn.execute(
         f"INSERT INTO dead_letters ({_DEAD_COLUMNS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",  # noqa: S608
@@ -189,39 +220,21 @@ class SqliteJournal(Journal):
     # -- acceptance ---------------------------------------------------------------------------
     async def accept(self, message: NewMessage) -> None:
         """Message row (= processing work item) and its accept event, in one transaction."""
-        m = message
+        await self._writer.run(lambda conn: _insert_message(conn, message))
+
+    async def accept_many(self, messages: list[NewMessage]) -> None:
+        """Every message and its accept event in one job: the writer's savepoint makes it whole.
+
+        A failing insert (a duplicate id, say) rolls the job's savepoint back, so none of the
+        messages is stored and the error reaches the caller.
+        """
 
         def job(conn: sqlite3.Connection) -> None:
-            conn.execute(
-                "INSERT INTO messages (id, partner, channel, document_type, content_type, raw,"
-                " received_at, trace_id, business_keys, state, stage, available_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', 'accept', ?, ?)",
-                (
-                    m.id,
-                    m.partner,
-                    m.channel,
-                    m.document_type,
-                    m.content_type,
-                    m.raw,
-                    m.received_at,
-                    m.trace_id,
-                    _json_encode(m.business_keys),
-                    m.received_at,
-                    m.received_at,
-                ),
-            )
-            _insert_event(
-                conn,
-                Event(
-                    message_id=m.id,
-                    stage="accept",
-                    outcome="ok",
-                    at=m.received_at,
-                    detail={"bytes": len(m.raw)},
-                ),
-            )
+            for m in messages:
+                _insert_message(conn, m)
 
-        await self._writer.run(job)
+        if messages:
+            await self._writer.run(job)
 
     # -- processing ---------------------------------------------------------------------------
     async def claim_messages(

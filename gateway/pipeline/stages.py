@@ -16,6 +16,8 @@ import contracts
 from connectors.base import Decoded
 from connectors.errors import DecodeError, MapError, RouteError, StageError, ValidateError
 from connectors.rest.decode import decode_json
+from connectors.soap import decode_envelope
+from connectors.x12 import decode_set
 from gateway.config import Channel, Config
 from gateway.journal import Event, Message, NewDelivery
 from gateway.mapping import NO_MAPPING, MappingRegistry
@@ -62,9 +64,19 @@ def idempotency_key(message_id: str, destination: str) -> str:
 
 
 def decode(channel: Channel, message: Message) -> Decoded:
-    """Bytes -> document tree, by the channel's format."""
+    """Bytes -> document tree, by the channel's format.
+
+    An X12 message is one transaction set (see :func:`connectors.x12.split_sets`); a set the
+    reader found errors in raises :class:`DecodeError` with the first error's code and position,
+    so it is dead-lettered here while the other sets of its interchange go on.
+    """
     if channel.format == "json":
         return decode_json(message.raw, channel.document_type)
+    if channel.format == "x12":
+        return decode_set(message.raw, message.business_keys)
+    if channel.format == "soap" and channel.soap is not None:
+        # the SOAPAction header is not journaled: the Body's element names the operation
+        return decode_envelope(message.raw, channel.soap, message.content_type)
     raise DecodeError(f"channel format {channel.format!r} has no decoder", code="no_decoder")
 
 

@@ -22,7 +22,7 @@ def test_850_tree_has_heading_n1_loop_and_po1_loop() -> None:
     assert tree["PO1_loop"][1]["PID_loop"][0]["PID"]["PID05"] == "WIDGET 2"
     assert tree["CTT"] == {"CTT01": "2"}
     decoded = as_decoded(xset)
-    assert decoded.document_type == "x12.850"
+    assert decoded.document_type == "order"  # the canonical type (connectors/x12/_doctypes.py)
     assert decoded.business_keys["st02"] == "0001"
 
 

@@ -1,0 +1,382 @@
+"""Acknowledgements: a 997 (4010) or 999 (5010) per functional group, TA1 for the interchange.
+
+Built from what the reader found, so an acknowledgement says exactly what ``x12 inspect`` says:
+
+- one outbound interchange per inbound interchange, sender and receiver swapped, in the
+  partner's own element, component and segment separators;
+- a TA1 (``R``) when the interchange itself failed (IEA counts or control number, a broken ISA,
+  a missing IEA); then no functional acknowledgements, since nothing inside it is trusted;
+- otherwise one 997 or 999 per functional group: AK1 names the group (999: AK103 echoes its
+  GS08), one AK2 per set with AK3/AK4 (999: IK3/IK4) pointing at the segment position in the set
+  and the element of each error, AK5/IK5 ``A`` accepted, ``E`` accepted with errors (warnings
+  inside the set) or ``R`` rejected, and AK9 ``A``/``E``/``P`` (partially accepted)/``R``;
+- a 997 travels in a group whose GS08 echoes the inbound GS08; a 999 in a ``005010X231`` group;
+- groups of acknowledgements (GS01 ``FA``) are never acknowledged.
+
+Control numbers (ISA13, GS06) come from an injectable ``counter``; durable per-partner
+numbering is the caller's (a journal-backed counter), not this module's.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Literal
+
+import msgspec
+
+from connectors.x12._decode import decode_with_summaries
+from connectors.x12._model import GroupSummary, InterchangeSummary, Issue, Separators, X12Set
+
+AckKind = Literal["997", "999"]
+
+# reader issue code -> AK304/IK304 segment syntax error code; element issues are "8" + AK4
+_SEGMENT_CODES = {"bad_segment_id": "1", "segment_outside_envelope": "2"}
+# reader issue code -> AK403/IK403 data element error code
+_ELEMENT_CODES_997 = {
+    "too_many_elements": "3",
+    "bad_numeric": "6",
+    "element_repeated": "6",
+    "unexpected_component": "6",
+    "bad_code": "7",
+    "hl_parent_missing": "7",
+    "hl_duplicate_id": "7",
+}
+_ELEMENT_CODES_999 = {**_ELEMENT_CODES_997, "element_repeated": "I12", "unexpected_component": "13"}
+# reader issue code -> AK502/IK502 transaction set error code
+_SET_CODES = {"missing_se": "2", "se02": "3", "se01": "4"}
+# reader issue code -> AK905 functional group error code
+_GROUP_CODES = {"missing_ge": "3", "ge02": "4", "ge01": "5"}
+# reader issue code -> TA105 interchange note code
+_TA1_CODES = {
+    "iea02": "001",
+    "iea01": "021",
+    "missing_iea": "023",
+    "isa_truncated": "024",
+    "isa_bad_separator": "026",
+    "isa_separators_clash": "026",
+}
+_TA1_DEFAULT = "024"  # invalid interchange content
+_MAX_AK9_CODES = 5
+
+
+class SetAck(msgspec.Struct, frozen=True):
+    """The verdict on one set: AK5/IK5 code and the errors behind it."""
+
+    set_id: str
+    control_number: str
+    status: Literal["A", "E", "R"]
+    set_codes: list[str]
+    errors: list[Issue]
+
+
+class GroupAck(msgspec.Struct, frozen=True):
+    """The verdict on one functional group: AK9 code, counts and the sets."""
+
+    functional_id: str
+    control_number: str
+    version: str
+    sender_id: str
+    receiver_id: str
+    status: Literal["A", "E", "P", "R"]
+    included: int
+    received: int
+    accepted: int
+    group_codes: list[str]
+    sets: list[SetAck]
+
+
+class Acknowledgement(msgspec.Struct, frozen=True):
+    """What we would send back for one inbound interchange: the text and its verdicts."""
+
+    text: str
+    kind: AckKind
+    interchange_control_number: str
+    ta1: str | None  # the TA104 code when a TA1 is in the text
+    groups: list[GroupAck]
+
+
+def sequence(start: int = 1) -> Callable[[], int]:
+    """A counter for control numbers: start, start + 1, ... (not durable)."""
+    return itertools.count(start).__next__
+
+
+def build_acks(
+    raw: bytes,
+    *,
+    kind: AckKind | None = None,
+    counter: Callable[[], int] | None = None,
+    now: datetime | None = None,
+    usage: str | None = None,
+) -> list[Acknowledgement]:
+    """One acknowledgement per inbound interchange that needs one, in input order.
+
+    ``kind`` forces 997 or 999 (a partner setting); by default 999 for a 5010 group (GS08
+    ``005010...``) and 997 otherwise. ``counter`` gives ISA13 and GS06 numbers.
+    """
+    next_number = counter or sequence()
+    at = now or datetime.now(UTC)
+    sets, summaries = decode_with_summaries(raw)
+    acks: list[Acknowledgement] = []
+    for summary in summaries:
+        if not summary.header.control_number:  # bytes outside any interchange: nothing to ack
+            continue
+        members = [s for s in sets if s.interchange.offset == summary.header.offset]
+        ack = _interchange_ack(summary, members, kind, next_number, at, usage)
+        if ack is not None:
+            acks.append(ack)
+    return acks
+
+
+def _interchange_ack(  # noqa: PLR0917 - one internal call site
+    summary: InterchangeSummary,
+    sets: list[X12Set],
+    kind: AckKind | None,
+    next_number: Callable[[], int],
+    at: datetime,
+    usage: str | None,
+) -> Acknowledgement | None:
+    h = summary.header
+    chosen: AckKind = kind or (
+        "999" if any(g.header.version.startswith("005010") for g in summary.groups) else "997"
+    )
+    fatal = [i for i in summary.issues if i.severity == "error"]
+    groups = [] if fatal else [_group_ack(g, sets, summary) for g in summary.groups]
+    groups = [g for g in groups if g.functional_id != "FA"]
+    if not fatal and not groups:
+        return None
+    out = _Writer(h.separators, chosen)
+    isa13 = f"{next_number():09d}"
+    out.isa(h.receiver_qualifier, h.receiver_id, h.sender_qualifier, h.sender_id, at, isa13)
+    out.usage = usage or h.usage or "P"
+    ta1 = None
+    if fatal:
+        ta1 = "R"
+        code = _TA1_CODES.get(fatal[0].code, _TA1_DEFAULT)
+        out.seg("TA1", h.control_number, h.date, h.time, ta1, code)
+    for g in groups:
+        gs06 = str(next_number())
+        version = g.version if chosen == "997" else "005010X231"
+        out.seg(
+            "GS",
+            "FA",
+            g.receiver_id,  # the inbound group's receiver (us) sends the acknowledgement
+            g.sender_id,
+            at.strftime("%Y%m%d"),
+            at.strftime("%H%M"),
+            gs06,
+            "X",
+            version,
+        )
+        _functional_ack(out, g, chosen)
+        out.seg("GE", "1", gs06)
+    out.seg("IEA", str(len(groups)), isa13)
+    return Acknowledgement(
+        text=out.text(), kind=chosen, interchange_control_number=isa13, ta1=ta1, groups=groups
+    )
+
+
+def _group_ack(group: GroupSummary, sets: list[X12Set], summary: InterchangeSummary) -> GroupAck:
+    gh = group.header
+    members = [s for s in sets if s.group is not None and s.group.offset == gh.offset]
+    warnings = [i for i in summary.issues if i.severity == "warning"]
+    set_acks = [_set_ack(s, warnings) for s in members]
+    group_errors = [i for i in group.issues if i.severity == "error"]
+    group_codes = list(dict.fromkeys(_GROUP_CODES.get(i.code, "6") for i in group_errors))
+    accepted = sum(1 for s in set_acks if s.status != "R")
+    status: Literal["A", "E", "P", "R"]
+    if group_errors or accepted == 0:
+        status = "R"
+    elif accepted < len(set_acks):
+        status = "P"
+    elif any(s.status == "E" for s in set_acks):
+        status = "E"
+    else:
+        status = "A"
+    if status == "R":
+        accepted = 0
+    trailer = group.trailer_count or ""
+    included = int(trailer) if trailer.isdigit() else len(members)
+    return GroupAck(
+        functional_id=gh.functional_id,
+        control_number=gh.control_number,
+        version=gh.version,
+        sender_id=gh.sender_id,
+        receiver_id=gh.receiver_id,
+        status=status,
+        included=included,
+        received=len(members),
+        accepted=accepted,
+        group_codes=group_codes[:_MAX_AK9_CODES],
+        sets=set_acks,
+    )
+
+
+def _set_ack(xset: X12Set, warnings: list[Issue]) -> SetAck:
+    errors = [i for i in xset.issues if i.severity == "error"]
+    codes = [_SET_CODES[i.code] for i in errors if i.code in _SET_CODES]
+    if any(i.code not in _SET_CODES for i in errors):
+        codes.append("5")  # one or more segments in error
+    start, end = xset.raw_range
+    warned = any(i.severity == "warning" for i in xset.issues) or any(
+        start <= w.offset < end for w in warnings
+    )
+    status: Literal["A", "E", "R"] = "R" if errors else ("E" if warned else "A")
+    return SetAck(
+        set_id=xset.set_id,
+        control_number=xset.control_number,
+        status=status,
+        set_codes=list(dict.fromkeys(codes))[:_MAX_AK9_CODES],
+        errors=[_with_position(i, xset) for i in errors if i.code not in _SET_CODES],
+    )
+
+
+def _with_position(issue: Issue, xset: X12Set) -> Issue:
+    """The issue with its segment position in the set (ST = 1) filled in when it was not."""
+    if issue.set_position or not xset.segments:
+        return issue
+    position = issue.segment_no - xset.segments[0].number + 1
+    return msgspec.structs.replace(issue, set_position=max(position, 1))
+
+
+def _functional_ack(out: _Writer, g: GroupAck, kind: AckKind) -> None:
+    st02 = "0001"
+    count_from = out.count
+    if kind == "997":
+        out.seg("ST", "997", st02)
+        out.seg("AK1", g.functional_id, g.control_number)
+    else:
+        out.seg("ST", "999", st02, "005010X231")
+        out.seg("AK1", g.functional_id, g.control_number, g.version)
+    prefix = "AK" if kind == "997" else "IK"
+    codes = _ELEMENT_CODES_997 if kind == "997" else _ELEMENT_CODES_999
+    for s in g.sets:
+        out.seg("AK2", s.set_id, s.control_number)
+        _segment_errors(out, s.errors, prefix, codes)
+        out.seg(f"{prefix}5", s.status, *s.set_codes)
+    out.seg("AK9", g.status, str(g.included), str(g.received), str(g.accepted), *g.group_codes)
+    out.seg("SE", str(out.count - count_from + 1), st02)
+
+
+def _segment_errors(out: _Writer, errors: list[Issue], prefix: str, codes: dict[str, str]) -> None:
+    """One AK3/IK3 per segment in error, then one AK4/IK4 per distinct element error in it."""
+    by_segment: dict[tuple[str, int], list[Issue]] = {}
+    for issue in errors:
+        by_segment.setdefault((issue.segment_id, issue.set_position), []).append(issue)
+    for (seg_id, position), issues in by_segment.items():
+        seg_code = next((_SEGMENT_CODES[i.code] for i in issues if i.code in _SEGMENT_CODES), "8")
+        out.seg(f"{prefix}3", seg_id, str(position), "", seg_code)
+        if seg_code != "8":
+            continue
+        seen: set[tuple[str, str]] = set()
+        for issue in issues:
+            element = (_element_position(issue), _element_code(issue, codes))
+            if element not in seen:
+                seen.add(element)
+                out.seg(f"{prefix}4", element[0], "", element[1])
+
+
+def _element_position(issue: Issue) -> str:
+    digits = issue.element[len(issue.segment_id) :] if issue.element else ""
+    return str(int(digits)) if digits.isdigit() else "1"
+
+
+def _element_code(issue: Issue, codes: dict[str, str]) -> str:
+    if issue.code in codes:
+        return codes[issue.code]
+    if issue.code == "bad_length":
+        return "5" if "length" in issue.message and _too_long(issue.message) else "4"
+    if issue.code == "syntax_note":
+        return "10" if "only one of" in issue.message else "2"
+    return "7" if "code" in issue.code else "6"
+
+
+def _too_long(message: str) -> bool:
+    # "... length 12 is outside 1-10: ..." -> 12 > 10
+    try:
+        after = message.split("length ", 1)[1]
+        found, bounds = after.split(" is outside ", 1)
+        high = bounds.split(":", 1)[0].split("-", 1)[1]
+        return int(found) > int(high)
+    except (IndexError, ValueError):
+        return False
+
+
+class _Writer:
+    """Segments in the partner's separators; counts segments for SE01."""
+
+    def __init__(self, seps: Separators, kind: AckKind) -> None:
+        self.seps = seps
+        self.kind = kind
+        self.usage = "P"
+        self.count = 0
+        self._segments: list[list[str]] = []
+
+    def seg(self, seg_id: str, *elements: str) -> None:
+        values = list(elements)
+        while values and values[-1] == "":
+            values.pop()
+        self._segments.append([seg_id, *values])
+        self.count += 1
+
+    def isa(  # noqa: PLR0917 - the ISA has this many fields
+        self,
+        sender_qualifier: str,
+        sender_id: str,
+        receiver_qualifier: str,
+        receiver_id: str,
+        at: datetime,
+        control_number: str,
+    ) -> None:
+        self._isa = (
+            sender_qualifier,
+            sender_id,
+            receiver_qualifier,
+            receiver_id,
+            at,
+            control_number,
+        )
+
+    def text(self) -> str:
+        sq, sid, rq, rid, at, ctrl = self._isa
+        sep = self.seps
+        if self.kind == "999":
+            version = "00501"
+            repetition = sep.repetition or next(
+                c for c in "^|{}" if c not in (sep.element, sep.component, sep.segment)
+            )
+        else:
+            version, repetition = "00401", "U"
+        isa = [
+            "ISA",
+            "00",
+            " " * 10,
+            "00",
+            " " * 10,
+            (sq or "ZZ").ljust(2),
+            sid.ljust(15),
+            (rq or "ZZ").ljust(2),
+            rid.ljust(15),
+            at.strftime("%y%m%d"),
+            at.strftime("%H%M"),
+            repetition,
+            version,
+            ctrl,
+            "0",
+            self.usage,
+            sep.component,
+        ]
+        term = sep.segment
+        lines = [sep.element.join(isa), *(sep.element.join(s) for s in self._segments)]
+        return term.join(lines) + term
+
+
+__all__ = [
+    "AckKind",
+    "Acknowledgement",
+    "GroupAck",
+    "SetAck",
+    "build_acks",
+    "sequence",
+]
