@@ -79,7 +79,7 @@ class Gateway:
         )
 
     async def stop(self) -> None:
-        """Stop workers (leases of unfinished work simply expire), then close the journal."""
+        """Stop workers, give back their unfinished leases, then close the journal."""
         self.ready = False
         for task in self._tasks:
             task.cancel()
@@ -89,6 +89,11 @@ class Gateway:
         self._tasks = []
         if self.delivery is not None:
             await self.delivery.aclose()
+        # claimed but unfinished work (prefetched deliveries wait up to several attempt
+        # timeouts) becomes claimable at once instead of when its lease runs out
+        released = await self.journal.release(self.owner)
+        if released:
+            log.info("released unfinished work", extra={"leases": released})
         await self.journal.close()
 
     async def refresh_gauges(self) -> None:

@@ -310,3 +310,7 @@ class Journal(abc.ABC):
     @abc.abstractmethod
     async def find_by_key(self, partner: str, key: str, value: str) -> str | None:
         """The id of the partner's earliest message whose business key ``key`` is ``value``."""
+
+    @abc.abstractmethod
+    async def release(self, owner: str) -> int:
+        """Give back ``owner``'s unfinished leases (clean shutdown); returns how many."""

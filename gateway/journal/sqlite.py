@@ -787,3 +787,21 @@ class SqliteJournal(Journal):
             return None if row is None else str(row[0])
 
         return await self._writer.run(job)
+
+    async def release(self, owner: str) -> int:
+        """Clear the owner's leases on work not finished, so a restart need not wait them out."""
+
+        def job(conn: sqlite3.Connection) -> int:
+            messages = conn.execute(
+                "UPDATE messages SET lease_owner = NULL, lease_until = NULL"
+                " WHERE lease_owner = ? AND state = 'received'",
+                (owner,),
+            ).rowcount
+            deliveries = conn.execute(
+                "UPDATE deliveries SET lease_owner = NULL, lease_until = NULL"
+                " WHERE lease_owner = ? AND state = 'pending'",
+                (owner,),
+            ).rowcount
+            return int(messages + deliveries)
+
+        return await self._writer.run(job)
