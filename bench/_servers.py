@@ -5,6 +5,8 @@
   served with the *same* ``uvicorn.Config`` object (only ``app`` swapped), so the server options
   (uvloop, httptools, no access log, no server header) cannot drift between the two.
 - ``receiver``: a raw ASGI app answering 200 to everything, for the delivery benchmark.
+- ``bare-webhook``: like ``bare``, on the webhook path ``/v1/inbound/webhooks/{source}``, for the
+  webhook benchmark (same ``uvicorn.Config``, only ``app`` swapped).
 
 Each binds 127.0.0.1 port 0 itself, prints ``port N`` once uvicorn has started (for the gateway,
 once its lifespan has opened the journal), and stops gracefully on SIGTERM. ``--profile FILE``
@@ -46,6 +48,17 @@ def bare_app() -> Litestar:
     return Litestar(route_handlers=[_bare_receive], debug=False, logging_config=None)
 
 
+@post("/v1/inbound/webhooks/{source:str}", status_code=202)
+async def _bare_webhook(request: Request[Any, Any, Any], source: str) -> dict[str, Any]:
+    raw = await request.body()
+    return {"source": source, "bytes": len(raw)}
+
+
+def bare_webhook_app() -> Litestar:
+    """The webhook baseline: the same framework and path, no verification and no journal."""
+    return Litestar(route_handlers=[_bare_webhook], debug=False, logging_config=None)
+
+
 _OK_BODY = b'{"status":"accepted"}'
 _OK_HEADERS = [(b"content-type", b"application/json"), (b"content-length", b"21")]
 
@@ -85,6 +98,8 @@ def _config(args: argparse.Namespace) -> uvicorn.Config:
     config = uvicorn_config(Gateway(settings))
     if args.kind == "bare":
         config.app = bare_app()
+    elif args.kind == "bare-webhook":
+        config.app = bare_webhook_app()
     return config
 
 
@@ -114,7 +129,7 @@ async def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench._servers")
-    parser.add_argument("kind", choices=["gateway", "bare", "receiver"])
+    parser.add_argument("kind", choices=["gateway", "bare", "bare-webhook", "receiver"])
     parser.add_argument("--config-dir", default="config")
     parser.add_argument("--data-dir", default="data")
     parser.add_argument("--workers", action="store_true", help="run the gateway's workers too")

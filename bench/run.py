@@ -32,6 +32,8 @@ BENCHMARKS = {
     "mapping": "bench.mapping",
     "x12_read": "bench.x12_read",
     "limiter": "bench.limiter",
+    "webhook": "bench.webhook",
+    "soap": "bench.soap",
 }
 
 
