@@ -73,6 +73,26 @@ def _media(content_type: str) -> str:
     return content_type.split(";", 1)[0].strip().lower()
 
 
+def require_json(raw: bytes, **context: str) -> None:
+    """Refuse a body that is not well-formed JSON with a 400 naming the byte position.
+
+    ``context`` (partner, channel or source) goes into the problem so the sender sees which
+    door refused it; nothing has been journaled when this raises.
+    """
+    try:
+        check_json(raw)
+    except DecodeError as exc:
+        raise ProblemError(
+            400,
+            exc.code,
+            "Malformed JSON",
+            exc.message,
+            stage="accept",
+            position=exc.path,
+            **context,
+        ) from exc
+
+
 def _is_json(content_type: str) -> bool:
     media = _media(content_type)
     return media in _JSON_TYPES or (media.startswith("application/") and media.endswith("+json"))
@@ -134,19 +154,7 @@ async def receive(request: Request[Any, Any, Any], channel: FromPath[str]) -> Re
         return await _receive_x12(
             request, gw, raw, partner=ch.partner, channel=channel, content_type=content_type
         )
-    try:
-        check_json(raw)
-    except DecodeError as exc:
-        raise ProblemError(
-            400,
-            exc.code,
-            "Malformed JSON",
-            exc.message,
-            stage="accept",
-            partner=ch.partner,
-            channel=channel,
-            position=exc.path,
-        ) from exc
+    require_json(raw, partner=ch.partner, channel=channel)
     message = NewMessage(
         id=new_id(),
         partner=ch.partner,

@@ -20,10 +20,8 @@ from litestar import Request, Response, post
 from litestar.datastructures import State
 from litestar.params import FromPath
 
-from connectors.errors import DecodeError
-from connectors.rest.decode import check_json
 from connectors.webhook import EventCache, VerificationError, Verifier, build_verifier
-from gateway.api.inbound import trace_id_of
+from gateway.api.inbound import require_json, trace_id_of
 from gateway.api.problems import ProblemError
 from gateway.config.loader import resolve_secret
 from gateway.config.model import WebhookSource
@@ -167,19 +165,7 @@ async def receive_webhook(
                 source=source,
                 headers={"Retry-After": "1"},
             )
-    try:
-        check_json(raw)
-    except DecodeError as exc:
-        raise ProblemError(
-            400,
-            exc.code,
-            "Malformed JSON",
-            exc.message,
-            stage="accept",
-            partner=spec.partner,
-            source=source,
-            position=exc.path,
-        ) from exc
+    require_json(raw, partner=spec.partner, source=source)
     message = NewMessage(
         id=new_id(),
         partner=spec.partner,
