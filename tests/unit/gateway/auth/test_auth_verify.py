@@ -89,12 +89,16 @@ async def test_signed_by_another_ed25519_key_with_our_kid(
     await _refused(service, token, "signature")
 
 
+class In(int):
+    """Seconds from the moment the test runs (parameters are built at collection time)."""
+
+
 @pytest.mark.parametrize(
     ("changes", "match"),
     [
-        ({"exp": int(time.time()) - 31}, "expired"),  # beyond the 30 s leeway
-        ({"nbf": int(time.time()) + 120}, "not yet valid"),
-        ({"iat": int(time.time()) + 120}, "future"),
+        ({"exp": In(-31)}, "expired"),  # beyond the 30 s leeway
+        ({"nbf": In(120)}, "not yet valid"),
+        ({"iat": In(120)}, "future"),
         ({"iss": "https://evil.test"}, "iss"),
         ({"aud": "another-api"}, "aud"),
         ({"aud": ["another-api"]}, "aud"),
@@ -103,13 +107,19 @@ async def test_signed_by_another_ed25519_key_with_our_kid(
         ({"client_id": None}, "client_id"),
         ({"partner": None}, "partner"),
         ({"sub": "cdc_someone_else"}, "sub"),
-        ({"exp": str(int(time.time()) + 60)}, "exp"),
+        ({"exp": "in 60 s as a string"}, "exp"),
     ],
 )
 async def test_bad_claims(
     service: AuthService, acme: IssuedSecret, changes: dict[str, Any], match: str
 ) -> None:
-    await _refused(service, sign(service, claims_for(acme, time.time(), **changes)), match)
+    now = time.time()
+    resolved = {
+        key: int(now) + value if isinstance(value, In) else value for key, value in changes.items()
+    }
+    if resolved.get("exp") == "in 60 s as a string":
+        resolved["exp"] = str(int(now) + 60)
+    await _refused(service, sign(service, claims_for(acme, now, **resolved)), match)
 
 
 async def test_leeway_admits_small_skew(service: AuthService, acme: IssuedSecret) -> None:
