@@ -63,8 +63,11 @@ and ``field: ~`` removes a base field. ``source``/``target`` and tables are inhe
 Functions (JMESPath's built-ins plus ours, see :data:`FUNCTIONS`): ``dec``, ``dadd``, ``dsub``,
 ``dmul``, ``ddiv``, ``dround``, ``dsum``, ``implied_dec`` (decimals as strings, ROUND_HALF_EVEN,
 34 digits), ``x12date``, ``x12time``, ``x12datetime``, ``iso_date``, ``iso_datetime``, ``upper``,
-``lower``, ``trim``, ``concat``, ``concat_ws``, ``compact``, ``qual``/``quals`` (pick segments by
-qualifier: ``qual(REF, 'REF01', 'DP').REF02``), ``idpair`` (X12 qualifier/id element pairs:
+``lower``, ``trim``, ``concat``, ``concat_ws``, ``compact``, ``substr(s, start, length?)``
+(0-based; negative start counts from the end), ``left(s, n)``, ``right(s, n)`` (integer arguments
+are literals: ``substr(x, `2`)``), ``sscc`` (SSCC-18 from an X12 ``MAN*GM``, the AI ``00``
+dropped; not an SSCC: null), ``qual``/``quals`` (pick segments by qualifier:
+``qual(REF, 'REF01', 'DP').REF02``), ``idpair`` (X12 qualifier/id element pairs:
 ``idpair(PO1, 'PO106', 'VN')``), ``lookup(crosswalk, key, default?)``,
 ``code(codelist, key, default?)``, ``idx()``, ``pos()``, ``root()``, ``parent()``.
 

@@ -45,6 +45,85 @@ def trim(value: Any) -> str | None:
     return text.strip() or None
 
 
+def _whole(value: Any, function: str, what: str) -> int:
+    """An integer argument, as a JMESPath number literal (`` `2` ``, `` `-3` ``)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    raise FunctionError(f"{function}(): {what} must be a whole number, such as `2`", value)
+
+
+def _count(value: Any, function: str, what: str) -> int:
+    number = _whole(value, function, what)
+    if number < 0:
+        raise FunctionError(f"{function}(): {what} must not be negative", value)
+    return number
+
+
+def substr(value: Any, start: Any, length: Any = None) -> str | None:
+    """``substr(s, start, length?)``: ``length`` characters of ``s`` from ``start`` (0-based).
+
+    A negative ``start`` counts from the end, as in Python (`` `-4` `` is the last four);
+    without ``length`` (or with a null one) the rest of the string. Positions past either end
+    are clipped, never an error; an empty result is null (the field is omitted). ``s`` must be
+    a string (a number is refused: its text is not what the partner sent, e.g. leading zeros).
+    """
+    begin = _whole(start, "substr", "start")
+    size = None if length is None else _count(length, "substr", "length")
+    text = _string(value, "substr")
+    if not text:
+        return None
+    if begin < 0:
+        begin = max(len(text) + begin, 0)
+    return (text[begin:] if size is None else text[begin : begin + size]) or None
+
+
+def left(value: Any, count: Any) -> str | None:
+    """``left(s, n)``: the first ``n`` characters (all of a shorter ``s``); empty is null."""
+    size = _count(count, "left", "n")
+    text = _string(value, "left")
+    if not text or not size:
+        return None
+    return text[:size]
+
+
+def right(value: Any, count: Any) -> str | None:
+    """``right(s, n)``: the last ``n`` characters (all of a shorter ``s``); empty is null."""
+    size = _count(count, "right", "n")
+    text = _string(value, "right")
+    if not text or not size:
+        return None
+    return text[-size:]
+
+
+def sscc(value: Any) -> str | None:
+    """``sscc(x)``: the 18-digit SSCC in an X12 ``MAN*GM`` value, else null.
+
+    Accepted (surrounding blanks ignored): 18 digits, returned as they are; 20 digits that
+    start with the GS1 application identifier ``00`` (the barcode's element string), or
+    ``(00)`` followed by 18 digits (its human-readable form): the 18 digits after the AI.
+    Anything else (another length, a different AI such as ``01``, letters, blank) is null, so
+    the pack's SSCC is omitted rather than filled with something that is not one. The GS1
+    check digit is *not* verified (the contract's ``Sscc`` only asks for 18 digits either): a
+    mistyped SSCC of the right shape passes. A non-string (a number has lost its leading
+    zeros) is an error.
+    """
+    text = _string(value, "sscc")
+    if text is None:
+        return None
+    text = text.strip()
+    if text.startswith("(00)"):
+        digits = text[4:]
+    elif len(text) == 20 and text.startswith("00"):
+        digits = text[2:]
+    else:
+        digits = text
+    if len(digits) == 18 and digits.isascii() and digits.isdigit():
+        return digits
+    return None
+
+
 def _piece(value: Any, function: str) -> str | None:
     if value is None or isinstance(value, str):
         return value or None

@@ -184,6 +184,107 @@ def test_text_functions_refuse_bad_input(evaluate: Evaluate, expression: str, da
         evaluate(expression, data)
 
 
+@pytest.mark.parametrize(
+    ("expression", "data", "expected"),
+    [
+        ("substr(s, `2`)", {"s": "ABCDEF"}, "CDEF"),
+        ("substr(s, `2`, `3`)", {"s": "ABCDEF"}, "CDE"),
+        ("substr(s, `0`, `1`)", {"s": "ABCDEF"}, "A"),
+        ("substr(s, `-2`)", {"s": "ABCDEF"}, "EF"),  # negative: from the end, as in Python
+        ("substr(s, `-3`, `2`)", {"s": "ABCDEF"}, "DE"),
+        ("substr(s, `-3`, `5`)", {"s": "ABCDEF"}, "DEF"),  # clipped at the end, not wrapped
+        ("substr(s, `-10`, `2`)", {"s": "ABCDEF"}, "AB"),  # clipped at the start
+        ("substr(s, `4`, `10`)", {"s": "ABCDEF"}, "EF"),
+        ("substr(s, `6`)", {"s": "ABCDEF"}, None),  # empty result: null, the field is omitted
+        ("substr(s, `1`, `0`)", {"s": "ABCDEF"}, None),
+        ("substr(s, `1`, n)", {"s": "ABCDEF"}, "BCDEF"),  # a null length: the rest
+        ("substr(s, `2.0`, `1`)", {"s": "ABCDEF"}, "C"),  # a whole float is a whole number
+        ("substr(s, `2`)", {"s": "00123"}, "123"),
+        ("substr(s, `2`)", {"s": ""}, None),
+        ("substr(s, `2`)", {}, None),
+        ("substr(s, `-1`)", {"s": "Zürich"}, "h"),  # characters, not bytes
+        ("left(s, `3`)", {"s": "ABCDEF"}, "ABC"),
+        ("left(s, `10`)", {"s": "ABCDEF"}, "ABCDEF"),
+        ("left(s, `0`)", {"s": "ABCDEF"}, None),
+        ("left(s, `3`)", {}, None),
+        ("right(s, `3`)", {"s": "ABCDEF"}, "DEF"),
+        ("right(s, `10`)", {"s": "ABCDEF"}, "ABCDEF"),
+        ("right(s, `0`)", {"s": "ABCDEF"}, None),  # not s[-0:], which is all of it
+        ("right(s, `3`)", {"s": ""}, None),
+        ("right(s, `3`)", {}, None),
+    ],
+)
+def test_substring_functions(evaluate: Evaluate, expression: str, data: Any, expected: Any) -> None:
+    assert evaluate(expression, data) == expected
+
+
+@pytest.mark.parametrize(
+    ("expression", "data", "message", "found"),
+    [
+        ("substr(s, `1`)", {"s": 12345}, "substr\\(\\) expects a string", "12345"),
+        ("substr(s, '1')", {"s": "ABC"}, "start must be a whole number", '"1"'),
+        ("substr(s, `1.5`)", {"s": "ABC"}, "start must be a whole number", "1.5"),
+        ("substr(s, `true`)", {"s": "ABC"}, "start must be a whole number", "true"),
+        ("substr(s, n)", {"s": "ABC"}, "start must be a whole number", "null"),
+        ("substr(s, `0`, `-1`)", {"s": "ABC"}, "length must not be negative", "-1"),
+        ("substr(s, `0`, `-1`)", {}, "length must not be negative", "-1"),  # even on null
+        ("left(s, `2`)", {"s": 7}, "left\\(\\) expects a string", "7"),
+        ("left(s, `-1`)", {"s": "ABC"}, "n must not be negative", "-1"),
+        ("right(s, `2`)", {"s": ["AB"]}, "right\\(\\) expects a string", '["AB"]'),
+        ("right(s, n)", {"s": "ABC"}, "n must be a whole number", "null"),
+    ],
+)
+def test_substring_functions_refuse_bad_input(
+    evaluate: Evaluate, expression: str, data: Any, message: str, found: str
+) -> None:
+    with pytest.raises(MapError, match=message) as caught:
+        evaluate(expression, data)
+    assert caught.value.code == "map_expression_failed"
+    assert caught.value.found == found
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("106141410000000018", "106141410000000018"),  # 18 digits: as sent
+        ("006141410000000018", "006141410000000018"),  # 18 digits starting 00: still as sent
+        ("00106141410000000018", "106141410000000018"),  # AI 00 + 18 digits
+        ("00000715670002152360", "000715670002152360"),  # the edieng crossdock sample's form
+        ("(00)106141410000000018", "106141410000000018"),  # human-readable AI
+        (" 106141410000000018 ", "106141410000000018"),  # padding is not part of it
+        ("106141410000000019", "106141410000000019"),  # the check digit is not verified
+        ("01106141410000000018", None),  # 20 digits behind another AI: not an SSCC
+        ("(01)106141410000000018", None),
+        ("(00)00106141410000000018", None),  # AI twice: 20 digits after (00)
+        ("(00)10614141000000001", None),  # (00) + 17 digits
+        ("0010614141000000001", None),  # 19 digits
+        ("10614141000000001", None),  # 17 digits
+        ("1061414100000000180", None),  # 19 digits, no AI
+        ("001061414100000000180", None),  # 21 digits
+        ("10614141000000001X", None),
+        ("1061-4141-0000-0000-18", None),
+        ("".join(chr(0xFF10 + int(d)) for d in "106141410000000018"), None),  # full-width digits
+        ("", None),
+        ("   ", None),
+        (None, None),
+    ],
+)
+def test_sscc(evaluate: Evaluate, value: Any, expected: Any) -> None:
+    assert evaluate("sscc(x)", {"x": value}) == expected
+
+
+@pytest.mark.parametrize("value", [106141410000000018, 1.5, True, ["106141410000000018"]])
+def test_sscc_refuses_a_non_string(evaluate: Evaluate, value: Any) -> None:
+    with pytest.raises(MapError, match=r"sscc\(\) expects a string"):
+        evaluate("sscc(x)", {"x": value})
+
+
+def test_sscc_reads_an_x12_man_segment(evaluate: Evaluate) -> None:
+    man = [{"MAN01": "CP", "MAN02": "1Z999"}, {"MAN01": "GM", "MAN02": "00106141410000000018"}]
+    assert evaluate("sscc(qual(MAN, 'MAN01', 'GM').MAN02)", {"MAN": man}) == "106141410000000018"
+    assert evaluate("sscc(qual(MAN, 'MAN01', 'GM').MAN02)", {"MAN": man[:1]}) is None
+
+
 X12 = {
     "REF": [
         {"REF01": "IA", "REF02": "VENDOR-77"},
@@ -347,6 +448,7 @@ def test_every_function_is_documented_and_tested() -> None:
         "dec", "dadd", "dsub", "dmul", "ddiv", "dround", "dsum", "implied_dec",
         "x12date", "x12time", "x12datetime", "iso_date", "iso_datetime",
         "upper", "lower", "trim", "concat", "concat_ws", "compact", "qual", "quals", "idpair",
+        "substr", "left", "right", "sscc",
         "lookup", "code", "idx", "pos", "root", "parent",
     }  # fmt: skip
     assert {spec.name for spec in FUNCTIONS} == tested

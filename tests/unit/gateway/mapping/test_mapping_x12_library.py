@@ -109,9 +109,16 @@ def test_856_crossdock_sample_maps_s_o_p_i_into_packs_per_order() -> None:
             (item,) = pack.items
             assert item.quantity.value == Decimal(12)
             assert item.item.gtin is not None
-            # MAN*GM carries 20 digits (AI 00 + SSCC-18); the mapping functions cannot cut a
-            # string, so the SSCC is left out rather than guessed.
-            assert pack.sscc is None
+    # MAN*GM carries 20 digits (AI 00 + SSCC-18): sscc() keeps the 18 after the AI
+    assert [[p.sscc for p in o.packs] for o in shipment.orders] == [
+        [
+            "000715670002152360",
+            "000715670002152377",
+            "000715670002152384",
+            "000715670002152391",
+        ],
+        ["000715670002152111"],
+    ]
     assert first.packs[0].weight is not None and first.packs[0].weight.value == Decimal(6)
     assert sum(len(_pack_items(p)) for o in shipment.orders for p in o.packs) == 5
 
@@ -135,6 +142,19 @@ def test_856_example_nests_tare_carton_items_three_levels() -> None:
     assert tare.level is PackLevel.TARE and tare.sscc == "106141410000000018"
     assert [p.sscc for p in tare.packs] == ["106141410000000025", "106141410000000032"]
     assert [i.quantity.value for i in _pack_items(tare)] == [Decimal(12), Decimal(24)]
+
+
+def test_856_example_cuts_the_ai_00_off_a_20_digit_sscc() -> None:
+    import json
+
+    tree = json.loads((BASE / "examples" / "x12-856-shipment-3.json").read_text("utf-8"))
+    shipment = _map("x12-856-shipment.yaml", "shipment", tree)
+    assert isinstance(shipment, Shipment)
+    (tare,) = shipment.orders[0].packs
+    assert tare.sscc == "006141417770000013"  # MAN*GM*00006141417770000013
+    # "(00)" + 18 digits, then a 20-digit value behind AI 01: not an SSCC, so none
+    assert [p.sscc for p in tare.packs] == ["106141417770000027", None]
+    assert tare.packs[1].tracking_number == "1Z999AA10123456808"
 
 
 # --- 810 -> invoice -------------------------------------------------------------------------
