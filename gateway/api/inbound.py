@@ -10,10 +10,27 @@ all in one transaction (:meth:`Journal.accept_many`); the 202 lists every set's 
 whether the reader accepted or rejected it. A rejected set is journalled too (nothing the
 partner sent is lost) and is dead-lettered by the decode stage with the error's code and
 position. A body with no interchange or set at all is a 400 and nothing is written.
+
+**Duplicate interchanges.** When the channel's ``duplicate_window`` is set (default one day), an
+interchange whose sender, receiver (both with qualifiers) and ISA13 match one the same partner
+sent within the window is a duplicate. The check reads the journal, so it holds across restarts.
+If any interchange of a body is a duplicate the whole body is refused with 409
+``duplicate_interchange`` listing every duplicate (its ISA13, the original message id and when it
+was received) and nothing is written, not even the body's new interchanges: the partner resends
+only what was new, and nothing is ever half-written. Every set of an accepted interchange carries
+the business key ``x12_interchange`` = ``sender|receiver|isa13#n``, where ``n`` counts the times
+that interchange was accepted (a resend after the window is ``#2``); the check follows that chain
+to the latest acceptance, since :meth:`Journal.find_by_key` answers only the earliest. The check
+and the write are serialised per partner within this process. Limits: the same interchange twice
+inside one body is not detected (one body is one transmission); messages journaled while the
+check was off (window 0 or null) carry no chain key and are found only as the partner's earliest
+message with that ISA13; each lookup scans the partner's messages (no expression index on these
+keys).
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from typing import Any
@@ -202,28 +219,136 @@ async def _receive_x12(
             expected="an ISA segment opening an interchange with at least one ST..SE set",
         ) from exc
     trace_id = trace_id_of(request)
-    received_at = time.time()
-    messages = [
-        NewMessage(
-            id=new_id(),
-            partner=partner,
-            channel=channel,
-            document_type=xset.document_type,
-            content_type=content_type,
-            raw=xset.raw,
-            received_at=received_at,
-            trace_id=trace_id,
-            business_keys=xset.business_keys,
+    window = gw.config.channels[channel].duplicate_window
+    async with _partner_lock(request, partner):
+        received_at = time.time()
+        generations = await _check_duplicates(
+            gw, sets, partner=partner, channel=channel, window=window, now=received_at
         )
-        for xset in sets
-    ]
-    await gw.journal.accept_many(messages)
+        messages = [
+            NewMessage(
+                id=new_id(),
+                partner=partner,
+                channel=channel,
+                document_type=xset.document_type,
+                content_type=content_type,
+                raw=xset.raw,
+                received_at=received_at,
+                trace_id=trace_id,
+                business_keys=_with_interchange_key(xset.business_keys, generations),
+            )
+            for xset in sets
+        ]
+        await gw.journal.accept_many(messages)
     gw.metrics.accepted.labels(channel).inc(len(messages))
     gw.process_wake.set()
     body = AcceptedInterchange(
         [_accepted_set(m, xset) for m, xset in zip(messages, sets, strict=True)], trace_id
     )
     return Response(_encode(body), status_code=202, media_type="application/json")
+
+
+INTERCHANGE_KEY = "x12_interchange"
+
+
+def _interchange_of(keys: dict[str, str]) -> str | None:
+    """``sender|receiver|isa13`` of a set's keys, or None when the ISA gave no ISA13."""
+    isa13 = keys.get("isa13", "").strip()
+    if not isa13:
+        return None
+    return f"{keys.get('sender', '')}|{keys.get('receiver', '')}|{isa13}"
+
+
+def _with_interchange_key(keys: dict[str, str], generations: dict[str, int]) -> dict[str, str]:
+    interchange = _interchange_of(keys)
+    if interchange is None or interchange not in generations:
+        return keys
+    return {**keys, INTERCHANGE_KEY: f"{interchange}#{generations[interchange]}"}
+
+
+def _partner_lock(request: Request[Any, Any, Any], partner: str) -> asyncio.Lock:
+    """One lock per partner so two copies of an interchange cannot both pass the check."""
+    state = request.app.state
+    locks: dict[str, asyncio.Lock] | None = state.get("x12_accept_locks")
+    if locks is None:
+        locks = {}
+        state["x12_accept_locks"] = locks
+    return locks.setdefault(partner, asyncio.Lock())
+
+
+async def _latest_acceptance(gw: Gateway, partner: str, interchange: str) -> tuple[int, str | None]:
+    """How many times ``interchange`` was accepted and the latest acceptance's message id."""
+    generation, latest = 0, None
+    while True:
+        found = await gw.journal.find_by_key(
+            partner, INTERCHANGE_KEY, f"{interchange}#{generation + 1}"
+        )
+        if found is None:
+            return generation, latest
+        generation, latest = generation + 1, found
+
+
+async def _check_duplicates(
+    gw: Gateway,
+    sets: list[SetMessage],
+    *,
+    partner: str,
+    channel: str,
+    window: float | None,
+    now: float,
+) -> dict[str, int]:
+    """The generation each interchange is journaled under; 409 if any is a duplicate."""
+    generations: dict[str, int] = {}
+    if not window:
+        return generations
+    duplicates: list[dict[str, Any]] = []
+    for xset in sets:
+        interchange = _interchange_of(xset.business_keys)
+        if interchange is None or interchange in generations:
+            continue
+        generations[interchange] = 1
+        isa13 = xset.business_keys["isa13"]
+        earliest = await gw.journal.find_by_key(partner, "isa13", isa13)
+        if earliest is None:
+            continue  # the common case: an ISA13 this partner never sent, one lookup
+        count, latest = await _latest_acceptance(gw, partner, interchange)
+        generations[interchange] = count + 1
+        original = await gw.journal.get_message(latest or earliest)
+        if original is None or _interchange_of(original.business_keys) != interchange:
+            continue  # no chain, and the earliest with this ISA13 is another sender's
+        if now - original.received_at > window:
+            continue
+        duplicates.append(
+            {
+                "isa13": isa13,
+                "sender": xset.business_keys.get("sender", ""),
+                "receiver": xset.business_keys.get("receiver", ""),
+                "original_message_id": original.id,
+                "original_received_at": original.received_at,
+                "original_status_url": f"/v1/messages/{original.id}",
+            }
+        )
+    if duplicates:
+        first = duplicates[0]
+        raise ProblemError(
+            409,
+            "duplicate_interchange",
+            "Duplicate interchange",
+            f"interchange {first['isa13']} from {first['sender']} to {first['receiver']} was "
+            f"already received as message {first['original_message_id']} "
+            f"{now - first['original_received_at']:.0f} s ago (channel {channel!r} refuses "
+            f"repeats within {window:g} s); nothing in this body was journaled",
+            stage="accept",
+            partner=partner,
+            channel=channel,
+            position="ISA13",
+            isa13=first["isa13"],
+            original_message_id=first["original_message_id"],
+            original_received_at=first["original_received_at"],
+            duplicates=duplicates,
+            expected="a new ISA13 (interchange control number) for a new interchange",
+        )
+    return generations
 
 
 def _accepted_set(message: NewMessage, xset: SetMessage) -> AcceptedSet:

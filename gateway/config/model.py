@@ -39,6 +39,10 @@ class Channel(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     ``mapping`` names a file under the mappings folder explicitly. Without it the map stage uses
     ``<partner>/<document_type>.yaml`` under the mappings folder when that file exists, and
     otherwise the body must already be canonical and is passed through to validation unchanged.
+
+    ``duplicate_window`` (``x12`` channels only, seconds): an interchange whose sender, receiver
+    and ISA13 match one the partner sent within this window is refused with 409
+    ``duplicate_interchange``; ``0`` or ``null`` turns the check off. Other formats ignore it.
     """
 
     name: Name
@@ -49,6 +53,7 @@ class Channel(msgspec.Struct, forbid_unknown_fields=True, frozen=True):
     contract: str = "v1"
     max_body_bytes: Annotated[int, msgspec.Meta(gt=0)] | None = None
     soap: SoapEndpointSpec | None = None  # set for ``soap:<endpoint>`` channels (soap.yaml)
+    duplicate_window: Annotated[float, msgspec.Meta(ge=0)] | None = 86400.0
 
 
 class RetrySpec(msgspec.Struct, forbid_unknown_fields=True, frozen=True):

@@ -24,6 +24,13 @@ CREATE INDEX IF NOT EXISTS messages_partner ON messages (partner, received_at);
 CREATE INDEX IF NOT EXISTS messages_webhook_event
     ON messages (partner, json_extract(business_keys, '$.webhook_event_id'))
     WHERE json_extract(business_keys, '$.webhook_event_id') IS NOT NULL;
+-- X12 duplicate-interchange checks look interchanges up by ISA13 and by their acceptance key
+CREATE INDEX IF NOT EXISTS messages_isa13
+    ON messages (partner, json_extract(business_keys, '$.isa13'))
+    WHERE json_extract(business_keys, '$.isa13') IS NOT NULL;
+CREATE INDEX IF NOT EXISTS messages_x12_interchange
+    ON messages (partner, json_extract(business_keys, '$.x12_interchange'))
+    WHERE json_extract(business_keys, '$.x12_interchange') IS NOT NULL;
 
 CREATE TABLE IF NOT EXISTS events (
     seq         INTEGER PRIMARY KEY AUTOINCREMENT,
