@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from typing import Literal
 
 import httpx
 
@@ -24,7 +25,7 @@ from gateway.delivery.breaker import Breakers
 from gateway.delivery.policy import Dead, Done, RetryAt, RetryPolicy
 from gateway.ids import new_dead_letter_id
 from gateway.journal import Attempt, DeadLetter, Event, Journal
-from gateway.journal.base import ClaimedDelivery
+from gateway.journal.base import ClaimedDelivery, DeliveryState
 from gateway.logs import message_id_var, trace_id_var
 from gateway.metrics import Metrics
 
@@ -226,23 +227,14 @@ class DeliveryWorker:
         """Put the delivery back until the breaker lets a probe through; no attempt is spent."""
         d = item.delivery
         self.metrics.breaker_open.labels(d.destination).set(1)
-        await self.journal.record_attempt(
-            d.id,
-            self.owner,
-            attempt=None,
+        await self._journal(
+            item,
             state="pending",
             next_attempt_at=now + wait,
-            event=Event(
-                message_id=d.message_id,
-                delivery_id=d.id,
-                stage="deliver",
-                outcome="retry",
-                code="breaker_open",
-                at=now,
-                detail={"destination": d.destination, "wait_s": round(wait, 3)},
-            ),
-            dead_letter=None,
+            outcome="retry",
+            code="breaker_open",
             now=now,
+            detail={"destination": d.destination, "wait_s": round(wait, 3)},
         )
 
     async def _record(
@@ -280,46 +272,30 @@ class DeliveryWorker:
         }
         if isinstance(decision, Done):
             self.metrics.messages.labels("deliver", "ok").inc()
-            await self.journal.record_attempt(
-                d.id,
-                self.owner,
-                attempt=attempt,
+            await self._journal(
+                item,
                 state="delivered",
                 next_attempt_at=now,
-                event=Event(
-                    message_id=d.message_id,
-                    delivery_id=d.id,
-                    stage="deliver",
-                    outcome="ok",
-                    at=now,
-                    detail=detail,
-                ),
-                dead_letter=None,
+                outcome="ok",
                 now=now,
+                detail=detail,
+                attempt=attempt,
             )
         elif isinstance(decision, RetryAt):
             self.metrics.messages.labels("deliver", "retry").inc()
-            await self.journal.record_attempt(
-                d.id,
-                self.owner,
-                attempt=attempt,
+            await self._journal(
+                item,
                 state="pending",
                 next_attempt_at=decision.at,
-                event=Event(
-                    message_id=d.message_id,
-                    delivery_id=d.id,
-                    stage="deliver",
-                    outcome="retry",
-                    code=outcome.code,
-                    at=now,
-                    detail={
-                        **detail,
-                        "error": outcome.error,
-                        "retry_in_s": round(decision.delay, 3),
-                    },
-                ),
-                dead_letter=None,
+                outcome="retry",
+                code=outcome.code,
                 now=now,
+                detail={
+                    **detail,
+                    "error": outcome.error,
+                    "retry_in_s": round(decision.delay, 3),
+                },
+                attempt=attempt,
             )
         else:
             assert isinstance(decision, Dead)
@@ -348,21 +324,15 @@ class DeliveryWorker:
     ) -> None:
         d = item.delivery
         self.metrics.messages.labels("deliver", "error").inc()
-        await self.journal.record_attempt(
-            d.id,
-            self.owner,
-            attempt=attempt,
+        await self._journal(
+            item,
             state="dead",
             next_attempt_at=now,
-            event=Event(
-                message_id=d.message_id,
-                delivery_id=d.id,
-                stage="deliver",
-                outcome="error",
-                code=code,
-                at=now,
-                detail={**(detail or {}), "destination": d.destination, "error": text},
-            ),
+            outcome="error",
+            code=code,
+            now=now,
+            detail={**(detail or {}), "destination": d.destination, "error": text},
+            attempt=attempt,
             dead_letter=DeadLetter(
                 id=new_dead_letter_id(),
                 message_id=d.message_id,
@@ -376,5 +346,38 @@ class DeliveryWorker:
                 created_at=now,
                 state="open",
             ),
+        )
+
+    async def _journal(
+        self,
+        item: ClaimedDelivery,
+        *,
+        state: DeliveryState,
+        next_attempt_at: float,
+        outcome: Literal["ok", "retry", "error"],
+        now: float,
+        detail: dict[str, object],
+        code: str = "",
+        attempt: Attempt | None = None,
+        dead_letter: DeadLetter | None = None,
+    ) -> None:
+        """Record one step of a delivery (attempt, state, deliver event, dead letter) at once."""
+        d = item.delivery
+        await self.journal.record_attempt(
+            d.id,
+            self.owner,
+            attempt=attempt,
+            state=state,
+            next_attempt_at=next_attempt_at,
+            event=Event(
+                message_id=d.message_id,
+                delivery_id=d.id,
+                stage="deliver",
+                outcome=outcome,
+                code=code,
+                at=now,
+                detail=detail,
+            ),
+            dead_letter=dead_letter,
             now=now,
         )
