@@ -191,6 +191,10 @@ def _audit(
     )
 
 
+def _name(item: Any) -> str:
+    return str(item.name)
+
+
 class SqliteJournal(Journal):
     """The default journal: one file, WAL, one writer thread with group commit."""
 
@@ -205,9 +209,23 @@ class SqliteJournal(Journal):
         conn.execute("PRAGMA synchronous=FULL")  # a 202 means the fsync happened
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("PRAGMA busy_timeout=5000")
-        schema = resources.files("gateway.journal").joinpath("_schema.sql").read_text("utf-8")
-        conn.executescript(schema)
+        package = resources.files("gateway.journal")
+        conn.executescript(package.joinpath("_schema.sql").read_text("utf-8"))
+        # stores kept beside the journal (idempotency keys, control numbers...) bring their own
+        # tables in sql/NN_<store>.sql; every statement there must be idempotent (IF NOT EXISTS)
+        extra = package.joinpath("sql")
+        for script in sorted((f for f in extra.iterdir() if f.name.endswith(".sql")), key=_name):
+            conn.executescript(script.read_text("utf-8"))
         return conn
+
+    @property
+    def writer(self) -> SqliteWriter:
+        """The writer thread, for stores that share the journal's file and transactions.
+
+        A store beside the journal (``gateway.journal.<store>``) runs its jobs here, so its
+        writes are durable in the same group commits and can never interleave with ours.
+        """
+        return self._writer
 
     async def open(self) -> None:
         """Start the writer thread (which creates the schema)."""
