@@ -123,11 +123,14 @@ def order_body(lines: int = 4) -> bytes:
     return msgspec.json.encode(order)
 
 
-def post_request(path: str, body: bytes, host: str = "127.0.0.1") -> bytes:
-    """One HTTP/1.1 keep-alive POST with a JSON body, as bytes ready to write."""
+def post_request(
+    path: str, body: bytes, host: str = "127.0.0.1", headers: dict[str, str] | None = None
+) -> bytes:
+    """One HTTP/1.1 keep-alive POST with a JSON body (and extra headers), as bytes to write."""
+    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
     head = (
         f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\nUser-Agent: crossdock-bench\r\n\r\n"
+        f"Content-Length: {len(body)}\r\nUser-Agent: crossdock-bench\r\n{extra}\r\n"
     )
     return head.encode("ascii") + body
 
@@ -221,8 +224,8 @@ class LoadResult:
 
 
 class _Load:
-    def __init__(self, request: bytes, expect: int) -> None:
-        self.request = request
+    def __init__(self, request: bytes | Callable[[], bytes], expect: int) -> None:
+        self.request = request  # bytes, or a function making each request (unique headers)
         self.expect = expect
         self.counting = False
         self.stopping = False
@@ -250,8 +253,9 @@ class _Connection(asyncio.Protocol):
         if self.load.stopping:
             self.transport.close()
             return
+        request = self.load.request
         self.sent_at = time.perf_counter()
-        self.transport.write(self.load.request)
+        self.transport.write(request() if callable(request) else request)
 
     def data_received(self, data: bytes) -> None:
         buffer = self.buffer
@@ -294,7 +298,7 @@ class _Connection(asyncio.Protocol):
 
 async def http_load(
     port: int,
-    request: bytes,
+    request: bytes | Callable[[], bytes],
     *,
     connections: int,
     warmup: float,

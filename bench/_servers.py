@@ -7,6 +7,9 @@
 - ``receiver``: a raw ASGI app answering 200 to everything, for the delivery benchmark.
 - ``bare-webhook``: like ``bare``, on the webhook path ``/v1/inbound/webhooks/{source}``, for the
   webhook benchmark (same ``uvicorn.Config``, only ``app`` swapped).
+- ``governed``: the real gateway app with the canonical resources (``POST /v1/orders``...) and,
+  in the SAME app and process, a bare ``@post("/bench/bare")`` answering 202 with the body
+  length: the governed benchmark compares the two routes on one server.
 
 Each binds 127.0.0.1 port 0 itself, prints ``port N`` once uvicorn has started (for the gateway,
 once its lifespan has opened the journal), and stops gracefully on SIGTERM. ``--profile FILE``
@@ -77,6 +80,23 @@ async def receiver_app(scope: Scope, receive: Receive, send: Send) -> None:
     await send({"type": "http.response.body", "body": _OK_BODY})
 
 
+@post("/bench/bare", status_code=202)
+async def _bare_in_gateway(request: Request[Any, Any, Any]) -> dict[str, Any]:
+    raw = await request.body()
+    return {"bytes": len(raw)}
+
+
+def _add_governed_routes(app: Litestar) -> None:
+    """The resources (if the app factory does not register them yet) and the bare route."""
+    from gateway.api import resources  # here: only this server kind needs them
+
+    paths = {route.path for route in app.routes}
+    for handler in resources.ROUTES:
+        if not set(handler.paths) <= paths:
+            app.register(handler)
+    app.register(_bare_in_gateway)
+
+
 def _config(args: argparse.Namespace) -> uvicorn.Config:
     if args.kind == "receiver":
         return uvicorn.Config(
@@ -100,6 +120,9 @@ def _config(args: argparse.Namespace) -> uvicorn.Config:
         config.app = bare_app()
     elif args.kind == "bare-webhook":
         config.app = bare_webhook_app()
+    elif args.kind == "governed":
+        assert isinstance(config.app, Litestar)
+        _add_governed_routes(config.app)
     return config
 
 
@@ -129,7 +152,7 @@ async def _serve(server: uvicorn.Server, sock: socket.socket) -> None:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench._servers")
-    parser.add_argument("kind", choices=["gateway", "bare", "bare-webhook", "receiver"])
+    parser.add_argument("kind", choices=["gateway", "bare", "bare-webhook", "governed", "receiver"])
     parser.add_argument("--config-dir", default="config")
     parser.add_argument("--data-dir", default="data")
     parser.add_argument("--workers", action="store_true", help="run the gateway's workers too")

@@ -1,16 +1,20 @@
-"""Accepted messages/s on ``POST /v1/inbound/json`` against a bare litestar route.
+"""Accepted messages/s on ``POST /v1/inbound/json`` (governed) against a bare litestar route.
 
 Ours: the real gateway (``create_app`` + ``uvicorn_config``) accepting a ~1.6 KB canonical order
-on the canonical JSON channel: channel lookup, media type and size checks, a full JSON parse,
-and a durable journal write (SQLite WAL, ``synchronous=FULL``, group commit) before the 202.
+on the canonical JSON channel as a partner API client would send it: the bearer token (an
+Ed25519 JWT, verified once and then served from the verified-token cache, plus the client's
+status through its short cache), the ``messages:write`` scope check, the partner's rate limit
+(memory backend; the plan admits the whole load, so the limiter runs on every request but never
+refuses), channel lookup and tenant check, media type and size checks, a full JSON parse, and a
+durable journal write (SQLite WAL, ``synchronous=FULL``, group commit) before the 202.
 Workers are DISABLED for the headline figure (``Settings(workers_enabled=False)``), so it
 measures acceptance alone; a second, informational figure runs the same load with the workers
 on (processing competes for the same cores; no routes are configured, so nothing is delivered).
 
 Baseline: a bare litestar ``@post`` on the same path returning 202 and the body length, under the
-same ``uvicorn.Config``. Each server runs in its own process; the load generator (this process)
-keeps the same number of keep-alive connections busy for the same time against each, in
-alternating rounds.
+same ``uvicorn.Config`` (no auth: the ratio is the price of everything above). Each server
+runs in its own process; the load generator (this process) keeps the same number of keep-alive
+connections busy for the same time against each, in alternating rounds.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from __future__ import annotations
 import functools
 import sqlite3
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from bench._harness import (
@@ -32,8 +37,11 @@ from bench._harness import (
     run_async,
     servers,
 )
+from gateway.auth import AuthService
+from gateway.auth.tokens import issue_token
 
 NAME = "inbound"
+SCOPE = "messages:write"
 GOAL = 0.5
 CONNECTIONS = 64
 
@@ -43,6 +51,7 @@ _CONFIG = {
     "channels.yaml": (
         "- name: json\n  partner: acme-retail\n  format: json\n  document_type: order\n"
     ),
+    "api.yaml": "rate_limits:\n  default: {rate: 100000, burst: 100000, name: bench}\n",
 }
 
 
@@ -63,14 +72,36 @@ def _journal_rows(data_dir: Path) -> int:
         conn.close()
 
 
+def bearer_token(data_dir: Path, partner: str, scopes: str) -> str:
+    """A client of ``partner`` in the data folder and an access token for it (as the token
+    endpoint would sign it); the server, started afterwards on that folder, verifies it."""
+
+    async def mint() -> str:
+        service = AuthService(data_dir)
+        await service.open()
+        issued = await service.store.add(partner, scopes)
+        client = issued.client
+        return issue_token(service.keys, service.config, client, client.scopes).access_token
+
+    return run_async(mint())
+
+
 def run(quick: bool = False) -> list[Result]:
     duration, warmup, rounds = (2.0, 0.5, 1) if quick else (10.0, 2.0, 3)
     body = order_body()
-    request = post_request("/v1/inbound/json", body)
     with tempfile.TemporaryDirectory(prefix="crossdock-bench-") as tmp:
         root = Path(tmp)
         config = write_config(root)
         data = {k: root / f"data-{k}" for k in ("bare", "off", "on")}
+        # the bare server ignores the header; each gateway verifies a token of its own keys
+        requests = {
+            k: post_request(
+                "/v1/inbound/json",
+                body,
+                headers={"Authorization": f"Bearer {bearer_token(path, 'acme-retail', SCOPE)}"},
+            )
+            for k, path in data.items()
+        }
         specs = {
             k: (
                 "bare" if k == "bare" else "gateway",
@@ -84,12 +115,12 @@ def run(quick: bool = False) -> list[Result]:
         }
         with servers(**specs) as procs:
 
-            def measure(server: ServerProcess) -> LoadResult:
+            def measure(kind: str, server: ServerProcess) -> LoadResult:
                 server.wait_idle()  # e.g. the workers-on gateway still processing its backlog
                 return run_async(
                     http_load(
                         server.port,
-                        request,
+                        requests[kind],
                         connections=CONNECTIONS,
                         warmup=warmup,
                         duration=duration,
@@ -98,7 +129,10 @@ def run(quick: bool = False) -> list[Result]:
                     )
                 )
 
-            runs = alternate(rounds, {k: functools.partial(measure, p) for k, p in procs.items()})
+            loads: dict[str, Callable[[], LoadResult]] = {
+                k: functools.partial(measure, k, p) for k, p in procs.items()
+            }
+            runs = alternate(rounds, loads)
             for k in ("off", "on"):
                 procs[k].stop()  # graceful: the journal commits and closes
         rows = {k: _journal_rows(data[k]) for k in ("off", "on")}
@@ -113,7 +147,7 @@ def run(quick: bool = False) -> list[Result]:
     for k, label in (("off", "workers off"), ("on", "workers on, no routes")):
         results.append(
             Result(
-                name=f"inbound accept ({label})",
+                name=f"inbound accept, bearer auth + rate limit ({label})",
                 unit="msg/s",
                 ours=median([r.rate for r in runs[k]]),
                 baseline=base,

@@ -78,7 +78,7 @@ def x12_850(lines: int = LINES) -> dict[str, Any]:
             {
                 "N1": {"N101": "ST", "N102": "Northwind DC 7", "N103": "92", "N104": "0007"},
                 "N3": [{"N301": "4100 Commerce Pkwy", "N302": "Dock 12"}],
-                "N4": {"N401": "Columbus", "N402": "OH", "N403": "43219", "N404": "US"},
+                "N4": [{"N401": "Columbus", "N402": "OH", "N403": "43219", "N404": "US"}],
                 "PER": [{"PER01": "RE", "PER02": "Receiving", "PER03": "TE", "PER04": "+1-614"}],
             },
         ],
@@ -123,7 +123,7 @@ def _party(loop: dict[str, Any]) -> dict[str, Any]:
     scheme = {"1": "duns", "UL": "gln", "92": "partner"}.get(n1.get("N103", ""))
     if scheme and n1.get("N104"):
         party["identifiers"] = {scheme: n1["N104"]}
-    n4 = loop.get("N4")
+    n4 = (loop.get("N4") or [None])[0]  # N4 repeats in the N1 loop: the decoder gives a list
     if n4:
         address: dict[str, Any] = {}
         lines = [v for n3 in loop.get("N3", ()) for v in (n3.get("N301"), n3.get("N302")) if v]

@@ -34,6 +34,7 @@ BENCHMARKS = {
     "limiter": "bench.limiter",
     "webhook": "bench.webhook",
     "soap": "bench.soap",
+    "governed": "bench.governed",
 }
 
 

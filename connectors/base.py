@@ -34,6 +34,7 @@ class Delivery(msgspec.Struct, frozen=True):
     payload: bytes
     content_type: str = "application/json"
     trace_id: str = ""
+    created_at: float = 0.0  # when routing decided on it (POSIX s): the event's time, for webhooks
 
 
 class Outcome(msgspec.Struct, frozen=True):

@@ -9,6 +9,8 @@ from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 
 from gateway.api import auth, health, inbound, mapping_dry_run, messages, ops, soap, webhooks
+from gateway.api.documented import document_governed_routes, security_components
+from gateway.api.governance import rate_limit_middleware
 from gateway.api.problems import EXCEPTION_HANDLERS
 from gateway.runtime import Gateway
 
@@ -45,9 +47,13 @@ def create_app(gateway: Gateway) -> Litestar:
             health.metrics,
         ],
         lifespan=[lifespan],
+        middleware=[rate_limit_middleware],  # RateLimit headers on governed responses
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=gateway.settings.max_body_bytes,
-        openapi_config=OpenAPIConfig(title="crossdock", version="0.1.0"),
+        openapi_config=OpenAPIConfig(
+            title="crossdock", version="0.1.0", components=security_components()
+        ),
+        on_app_init=[document_governed_routes],  # governed routes: security + 401/403/429
         debug=False,
         logging_config=None,  # the process owns logging (gateway.logs), not the framework
     )

@@ -410,12 +410,16 @@ def _register_command_groups() -> None:
     """Commands that live in their own modules, registered explicitly (no import side effects)."""
     from gateway.cli_mappings import map_command, mappings
     from gateway.cli_partners import partners
+    from gateway.cli_subscriptions import subscriptions
     from gateway.cli_x12 import x12
+    from gateway.cli_x12_encode import encode_command
 
     main.add_command(mappings)
     main.add_command(map_command)
     main.add_command(x12)
+    x12.add_command(encode_command)
     main.add_command(partners)
+    main.add_command(subscriptions)
 
 
 _register_command_groups()

@@ -116,7 +116,7 @@ def test(mappings_dir: Path, names: tuple[str, ...]) -> None:
 def map_command(
     partner: str, document_type: str, mappings_dir: Path, mapping: str | None, file: BinaryIO
 ) -> None:
-    """Dry run: decode FILE (JSON; - for stdin), map and validate it, print canonical JSON.
+    """Dry run: decode FILE (JSON or one X12 set; - for stdin), map, validate, print JSON.
 
     Nothing is journaled or delivered. On failure the stage, the mapping file and line, the
     expression, the field path and the value found are printed, and the exit status is 1.

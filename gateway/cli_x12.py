@@ -9,12 +9,21 @@ any error was found, so scripts can gate on it.
 interchange failed, else a 997 (4010) or 999 (5010) per functional group, in the partner's
 separators. Control numbers start at ``--start`` (the gateway's durable numbering is per
 partner; this command only shows the shape).
+
+``outbound list`` prints the register of interchanges we sent partners (acknowledgements
+included) and where their 997/999 stands: pending, overdue, accepted, accepted_with_errors,
+rejected, not_expected. It reads the journal in ``--data-dir``, like ``crossdock messages``.
+
+``folders`` lists the channels' watched drop folders (docs/x12-drop-folder.md) with how many
+files wait there, are still being written, are claimed, and were accepted or rejected today.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +32,9 @@ import msgspec
 
 from connectors.x12 import InterchangeSummary, Issue, X12Set, analyse_set, read_sets
 from connectors.x12.ack import build_acks, sequence
+from gateway.journal import open_journal
+from gateway.journal.x12_control import OutboundInterchange
+from gateway.settings import SettingsError, load_settings
 
 
 def _issues(issues: list[Issue]) -> list[dict[str, Any]]:
@@ -141,3 +153,97 @@ def ack_command(file: Path, kind: str | None, start: int) -> None:
         click.echo("no acknowledgement due (no functional groups other than FA)", err=True)
     for ack in acks:
         click.echo(ack.text, nl=not ack.text.endswith("\n"))
+
+
+@x12.group("outbound")
+def outbound() -> None:
+    """Interchanges we sent partners and their acknowledgements."""
+
+
+_STATES = ["pending", "overdue", "accepted", "accepted_with_errors", "rejected", "not_expected"]
+
+
+@outbound.command("list")
+@click.option("--partner")
+@click.option("--state", type=click.Choice(_STATES))
+@click.option("--limit", default=100, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option("--data-dir", type=click.Path(file_okay=False))
+@click.pass_context
+def outbound_list(  # noqa: PLR0917 - click passes one argument per option
+    ctx: click.Context,
+    partner: str | None,
+    state: str | None,
+    limit: int,
+    as_json: bool,
+    data_dir: str | None,
+) -> None:
+    """List outbound interchanges, newest first, with their acknowledgement state."""
+    overrides: dict[str, Any] = {"data_dir": data_dir} if data_dir else {}
+    try:
+        settings = load_settings((ctx.obj or {}).get("settings_file"), **overrides)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if not settings.database_url and not settings.journal_path.exists():
+        raise click.ClickException(
+            f"no journal at {settings.journal_path}; pass --data-dir (or set CROSSDOCK_DATA_DIR)"
+        )
+
+    async def main() -> list[OutboundInterchange]:
+        from gateway.x12_acks import control_for  # keeps `x12 inspect` light
+
+        journal = open_journal(settings.database_url or str(settings.journal_path))
+        await journal.open()
+        try:
+            return await control_for(journal).interchanges(
+                partner=partner,
+                state=state,  # type: ignore[arg-type]
+                now=time.time(),
+                limit=max(1, limit),
+            )
+        finally:
+            await journal.close()
+
+    items = asyncio.run(main())
+    if as_json:
+        click.echo(json.dumps(msgspec.to_builtins(items), indent=2))
+        return
+    click.echo(f"{'PARTNER':<16} {'ISA13':<10} {'KIND':<5} {'STATE':<21} {'SENT (UTC)':<20} GROUPS")
+    for i in items:
+        sent = time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(i.sent_at))
+        groups = " ".join(f"{g.functional_id}:{g.control_number}={g.state}" for g in i.groups)
+        click.echo(f"{i.partner:<16} {i.isa13:<10} {i.kind:<5} {i.state:<21} {sent:<20} {groups}")
+
+
+@x12.command("folders")
+@click.option("--config", "config_dir", type=click.Path(file_okay=False), help="Config folder.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.pass_context
+def folders_command(ctx: click.Context, config_dir: str | None, as_json: bool) -> None:
+    """List the watched X12 drop folders with their pending and processing file counts."""
+    from gateway.config import ConfigError, load_config  # keeps `x12 inspect` light
+    from gateway.x12_drop_folder import folder_counts
+
+    overrides: dict[str, Any] = {"config_dir": config_dir} if config_dir else {}
+    try:
+        settings = load_settings((ctx.obj or {}).get("settings_file"), **overrides)
+        config = load_config(settings.config_dir)
+    except (SettingsError, ConfigError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    rows = [
+        {"channel": ch.name, "partner": ch.partner, "folder": ch.drop_folder}
+        | folder_counts(Path(ch.drop_folder))
+        for ch in config.channels.values()
+        if ch.format == "x12" and ch.drop_folder is not None
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    click.echo(
+        f"{'CHANNEL':<16} {'PARTNER':<16} {'PENDING':>7} {'WRITING':>7} {'CLAIMED':>7} FOLDER"
+    )
+    for r in rows:
+        click.echo(
+            f"{r['channel']:<16} {r['partner']:<16} {r['pending']:>7} {r['being_written']:>7} "
+            f"{r['processing']:>7} {r['folder']}"
+        )

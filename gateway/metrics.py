@@ -40,6 +40,12 @@ class Metrics:
             "Open dead letters awaiting operations.",
             registry=self.registry,
         )
+        self.api_requests = Counter(
+            "crossdock_api_requests",
+            "Authenticated partner API requests per partner and API version (v1, v2).",
+            ["partner", "version"],
+            registry=self.registry,
+        )
         self.breaker_open = Gauge(
             "crossdock_breaker_open",
             "1 while a destination's circuit breaker is open.",

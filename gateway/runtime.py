@@ -22,6 +22,9 @@ from gateway.metrics import Metrics
 from gateway.ops import Ops
 from gateway.pipeline.processor import Processor
 from gateway.settings import Settings
+from gateway.throttle import Limiter
+from gateway.throttle.backends import open_limiter
+from gateway.x12_drop_folder import start_watchers
 
 log = logging.getLogger("crossdock")
 
@@ -36,6 +39,8 @@ class Gateway:
         self.mappings = MappingRegistry(Path(self.config.mappings_dir))
         self.metrics = Metrics()
         self.ops = Ops(self.journal)
+        # one limiter per process (memory) or per Redis server: partner API quotas
+        self.limiter: Limiter = open_limiter(settings.rate_limit_backend, settings.redis_url)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
         self.process_wake = asyncio.Event()
         self.delivery_wake = asyncio.Event()
@@ -73,6 +78,9 @@ class Gateway:
                 asyncio.create_task(self.delivery.run(), name="crossdock-delivery"),
             ]
         self._tasks.append(asyncio.create_task(self._gauges(), name="crossdock-gauges"))
+        # X12 drop folders (docs/x12-drop-folder.md): a door, like HTTP, so they run without
+        # in-process workers too; stop() cancels them with the other tasks
+        self._tasks.extend(start_watchers(self))
         self.ready = True
         log.info(
             "gateway started", extra={"owner": self.owner, "workers": self.settings.workers_enabled}
@@ -95,6 +103,7 @@ class Gateway:
         if released:
             log.info("released unfinished work", extra={"leases": released})
         await self.journal.close()
+        await self.limiter.close()
 
     async def refresh_gauges(self) -> None:
         """Read queue depths from the journal into the gauges."""

@@ -33,12 +33,24 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=
     host: str = "127.0.0.1"
     port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8080
     max_body_bytes: Annotated[int, msgspec.Meta(gt=0)] = 5 * 1024 * 1024
+    max_header_bytes: Annotated[int, msgspec.Meta(ge=1024)] = 16 * 1024
+    """All request header names and values together; more is refused with 431."""
     process_concurrency: Annotated[int, msgspec.Meta(ge=1, le=256)] = 4
     lease_seconds: Annotated[float, msgspec.Meta(gt=0)] = 30.0
     poll_interval: Annotated[float, msgspec.Meta(gt=0)] = 0.5
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
     workers_enabled: bool = True
+    rate_limit_backend: Literal["memory", "redis"] = "memory"
+    """Where partner API rate limits are kept: ``memory`` (this process only, the embedded
+    default) or ``redis`` (shared by every gateway process; needs ``redis_url``)."""
+    redis_url: str = ""
+    """``redis://host:6379/0`` or ``unix:///path/redis.sock``, for ``rate_limit_backend=redis``."""
+
+    def __post_init__(self) -> None:
+        if self.rate_limit_backend == "redis" and not self.redis_url:
+            msg = "rate_limit_backend 'redis' needs redis_url (CROSSDOCK_REDIS_URL)"
+            raise ValueError(msg)
 
     @property
     def journal_path(self) -> Path:
@@ -88,7 +100,9 @@ def load_settings(
         elif field in from_env:
             source = f"environment variable {ENV_PREFIX}{field.upper()}"
         else:
-            source = f"settings file {path}, key {field!r}" if path else f"setting {field!r}"
+            source = f"setting {field!r}" if field else "settings"
+            if path:
+                source = f"settings file {path}" + (f", key {field!r}" if field else "")
         raise SettingsError(f"{source}: {exc}") from exc
 
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import yaml
 
+from gateway.auth import AuthService
+from gateway.auth.tokens import issue_token
 from gateway.runtime import Gateway
 from gateway.serve import serve_in_loop
 from gateway.settings import load_settings
@@ -90,6 +92,84 @@ async def running_gateway(root: Path, **overrides: Any) -> AsyncIterator[tuple[G
     finally:
         server.should_exit = True
         await task
+
+
+PARTNER_SCOPES = "messages:write messages:read mappings:test"
+"""What a partner's integration client usually holds."""
+OPS_SCOPES = "ops:read ops:replay messages:read mappings:test"
+"""An operations client: reads every partner's messages and replays dead letters."""
+
+
+async def mint_token(
+    data_dir: str | Path, partner: str = "acme", scopes: str = PARTNER_SCOPES
+) -> str:
+    """A fresh client of ``partner`` in the data folder's credentials, and a token for it.
+
+    Signed with the folder's keys, exactly as ``POST /oauth2/token`` would (without the scrypt
+    round trip or the token endpoint's rate limit), so a running gateway on that folder
+    verifies it.
+    """
+    service = AuthService(data_dir)
+    await service.open()
+    issued = await service.store.add(partner, scopes)
+    client = issued.client
+    return issue_token(service.keys, service.config, client, client.scopes).access_token
+
+
+async def auth_headers(
+    where: Gateway | str | Path, partner: str = "acme", scopes: str = PARTNER_SCOPES
+) -> dict[str, str]:
+    """``Authorization: Bearer`` for a new client of ``partner`` (a gateway or its data dir)."""
+    data_dir = where.settings.data_dir if isinstance(where, Gateway) else where
+    return {"Authorization": f"Bearer {await mint_token(data_dir, partner, scopes)}"}
+
+
+STRANGER = "stranger"
+"""A partner with every partner scope and no channel: what an unknown channel is sent as."""
+
+
+class GatewayAuth(httpx.Auth):
+    """httpx auth for tests: each request carries a token of the partner it acts for.
+
+    ``/v1/inbound/{channel}`` and ``/v1/inbound/soap/{endpoint}`` are sent as the partner the
+    config gives that channel or endpoint (a client with :data:`PARTNER_SCOPES`); everything
+    else (message status, ops, dry runs) as an operations client (:data:`OPS_SCOPES`, partner
+    ``ops``), which sees every partner. An unknown channel or endpoint is sent as a partner
+    that owns nothing (:data:`STRANGER`). Tokens are minted once per partner, on first use.
+    Tests of isolation and scopes send explicit :func:`auth_headers` instead.
+    """
+
+    def __init__(self, gateway: Gateway) -> None:
+        self.gateway = gateway
+        self._tokens: dict[str, str] = {}
+        self._lock = asyncio.Lock()
+
+    def _partner_for(self, path: str) -> str | None:
+        parts = path.strip("/").split("/")
+        config = self.gateway.config
+        if parts[:2] == ["v1", "inbound"] and len(parts) == 3:
+            channel = config.channels.get(parts[2])
+            return channel.partner if channel else STRANGER
+        if parts[:3] == ["v1", "inbound", "soap"] and len(parts) == 4:
+            endpoint = config.soap.get(parts[3])
+            return endpoint.partner if endpoint else STRANGER
+        return None
+
+    async def async_auth_flow(
+        self, request: httpx.Request
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """Add the bearer token (unless the test set its own Authorization header)."""
+        if "authorization" not in request.headers:
+            partner = self._partner_for(request.url.path)
+            key = partner or "ops"
+            async with self._lock:
+                if key not in self._tokens:
+                    scopes = PARTNER_SCOPES if partner else OPS_SCOPES
+                    self._tokens[key] = await mint_token(
+                        self.gateway.settings.data_dir, key, scopes
+                    )
+            request.headers["Authorization"] = f"Bearer {self._tokens[key]}"
+        yield request
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:

@@ -1,5 +1,6 @@
 """REST (JSON over HTTP) destinations: one request per delivery attempt, classified in one place."""
 
+from connectors.rest.auth import AuthError, RequestAuth
 from connectors.rest.deliver import RestDeliverer, classify, parse_retry_after
 
-__all__ = ["RestDeliverer", "classify", "parse_retry_after"]
+__all__ = ["AuthError", "RequestAuth", "RestDeliverer", "classify", "parse_retry_after"]

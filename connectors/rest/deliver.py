@@ -6,6 +6,11 @@ Classification lives in :func:`classify` (status codes) and :func:`_classify_err
 failures), so the rule "429 and 5xx retry, other 4xx need a human" is written down exactly once.
 
 Configured headers often carry credentials, so neither they nor the URL appear in outcomes.
+
+A destination whose credentials expire (OAuth 2.0 bearer tokens) passes a
+:class:`~connectors.rest.auth.RequestAuth`: the token is fetched inside the attempt's timeout, and
+a 401 to it is answered by dropping that token and sending the request once more with a fresh
+one, within the same attempt, so a token revoked early does not cost a retry with backoff.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from typing import Self
 import httpx
 
 from connectors.base import Delivery, Outcome, OutcomeKind
+from connectors.rest.auth import AuthError, RequestAuth
 
 EXCERPT_CHARS = 512
 # Enough bytes for EXCERPT_CHARS characters of any UTF-8 text.
@@ -164,6 +170,7 @@ class RestDeliverer:
     Pass a shared ``client`` to pool connections across destinations; the deliverer then leaves
     closing it to the owner. Without one it creates (and in :meth:`aclose` closes) its own.
     ``timeout`` bounds the whole attempt, connect to last body byte, not just each socket read.
+    ``auth`` supplies the ``Authorization`` header per attempt; the deliverer owns it (closes it).
     """
 
     def __init__(
@@ -173,6 +180,8 @@ class RestDeliverer:
         timeout: float = 10.0,
         headers: Mapping[str, str] | None = None,
         client: httpx.AsyncClient | None = None,
+        *,
+        auth: RequestAuth | None = None,
     ) -> None:
         parsed = httpx.URL(url)
         if parsed.scheme not in {"http", "https"} or not parsed.host:
@@ -188,6 +197,7 @@ class RestDeliverer:
         self._headers = httpx.Headers({"User-Agent": "crossdock"})
         self._headers.update(headers or {})
         self._owns_client = client is None
+        self._auth = auth
         self._client = client or httpx.AsyncClient(
             limits=_DEFAULT_LIMITS, timeout=self._httpx_timeout, follow_redirects=False
         )
@@ -207,19 +217,44 @@ class RestDeliverer:
         headers.update(_trace_headers(delivery.trace_id))
         return headers
 
+    async def _send(self, delivery: Delivery, authorization: str | None) -> httpx.Response:
+        headers = self._request_headers(delivery)
+        if authorization is not None:
+            headers["Authorization"] = authorization
+        request = self._client.build_request(
+            self._method,
+            self._url,
+            content=delivery.payload,
+            headers=headers,
+            timeout=self._httpx_timeout,
+        )
+        return await self._client.send(request, stream=True, follow_redirects=False)
+
+    async def _send_authorized(self, delivery: Delivery) -> httpx.Response:
+        """Send with the auth's header; on a 401, drop that header and try once more.
+
+        Once only: a second 401 with a token fetched a moment ago means the credentials
+        themselves are refused, which the status classification reports as fatal.
+        """
+        if self._auth is None:
+            return await self._send(delivery, None)
+        authorization = await self._auth.authorization()
+        response = await self._send(delivery, authorization)
+        if response.status_code != 401:
+            return response
+        try:
+            await _read_excerpt(response)  # drain, so the connection goes back to the pool
+        finally:
+            await response.aclose()
+        await self._auth.rejected(authorization)
+        return await self._send(delivery, await self._auth.authorization())
+
     async def deliver(self, delivery: Delivery) -> Outcome:
         """Make exactly one request and classify it; transport failures become outcomes too."""
         started = time.perf_counter()
         try:
             async with asyncio.timeout(self._timeout):
-                request = self._client.build_request(
-                    self._method,
-                    self._url,
-                    content=delivery.payload,
-                    headers=self._request_headers(delivery),
-                    timeout=self._httpx_timeout,
-                )
-                response = await self._client.send(request, stream=True, follow_redirects=False)
+                response = await self._send_authorized(delivery)
                 try:
                     excerpt, body_error = await _read_excerpt(response)
                 finally:
@@ -228,6 +263,15 @@ class RestDeliverer:
             kind, code = _classify_error(exc)
             latency = (time.perf_counter() - started) * 1000
             return Outcome(kind=kind, latency_ms=latency, code=code, error=_describe(exc))
+        except AuthError as exc:
+            latency = (time.perf_counter() - started) * 1000
+            return Outcome(
+                kind=exc.kind,
+                latency_ms=latency,
+                code=exc.code,
+                error=exc.detail,
+                retry_after=exc.retry_after,
+            )
         latency = (time.perf_counter() - started) * 1000
         status = response.status_code
         kind = classify(status)
@@ -245,7 +289,9 @@ class RestDeliverer:
         )
 
     async def aclose(self) -> None:
-        """Close the client if this deliverer created it; a shared client is its owner's job."""
+        """Close the auth, and the client if this deliverer created it (a shared one is not)."""
+        if self._auth is not None:
+            await self._auth.aclose()
         if self._owns_client:
             await self._client.aclose()
 

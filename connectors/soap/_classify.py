@@ -5,7 +5,10 @@ One place decides, like the REST deliverer's status rules:
 - a Fault whose code or detail names a concurrency or rate limit (NetSuite's
   ``WS_CONCUR_SESSION_DISALLWD`` inside ``exceededRequestLimitFault``) -> retriable;
 - any other Fault (a Client/Sender fault, a validation fault, an unknown Server fault) -> fatal;
-- no Fault: 429 and 502/503/504 -> retriable; other non-2xx -> fatal;
+- no Fault: 408, 425, 429 and any 5xx -> retriable (a 5xx without a Fault broke before the SOAP
+  layer: a proxy, a restart); other non-2xx -> fatal;
+- a 2xx whose XML is not a SOAP Envelope (an HTML or proxy page) -> fatal: nothing says the
+  operation ran;
 - a 2xx body that carries an application error per the destination's :class:`AppErrorRule`
   (Chronopost's ``errorCode`` != 0) -> the rule's kind (fatal by default);
 - otherwise ok.
@@ -35,8 +38,9 @@ RETRIABLE_MARKERS = frozenset(
         "Server.Busy",
     }
 )
-_RETRIABLE_STATUS = frozenset({429, 502, 503, 504})
+_RETRIABLE_STATUS = frozenset({408, 425, 429, *range(500, 600)})
 EXCERPT = 500
+_ENVELOPES = frozenset({f"{{{SOAP11_NS}}}Envelope", f"{{{SOAP12_NS}}}Envelope"})
 
 
 def _local(tag: object) -> str:
@@ -126,6 +130,9 @@ def classify_response(
     if not 200 <= status_code < 300:
         kind = "retriable" if status_code in _RETRIABLE_STATUS else "fatal"
         return Outcome(kind, status_code, latency_ms, f"http_{status_code}", "", excerpt)
+    if root is not None and root.tag not in _ENVELOPES:
+        error = f"the answer is not a SOAP Envelope but <{_local(root.tag)}>"
+        return Outcome("fatal", status_code, latency_ms, "soap_not_envelope", error, excerpt)
     problem = None if rule is None or root is None else _app_problem(root, rule)
     if problem is not None and rule is not None:
         return Outcome(rule.kind, status_code, latency_ms, "soap_app_error", problem, excerpt)

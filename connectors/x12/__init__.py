@@ -9,6 +9,8 @@ Public surface::
     split_sets(raw) -> list[SetMessage]    # acceptance: one journal message per set
     decode_set(raw, keys) -> Decoded       # the decode stage for one such message
     build_ack(raw, ...) -> Acknowledgement # 997/999 per group, TA1 per bad interchange
+    STRUCTURES, ELEMENT_COUNTS             # loops per set, elements per segment (mappings check)
+    encode_interchange(sets, ...) -> bytes # tree -> X12 (encode.py): envelope, counts, checks
 """
 
 from connectors.x12._decode import analyse_set, as_decoded, decode, decode_with_summaries
@@ -18,6 +20,7 @@ from connectors.x12._duplicates import (
     MemoryInterchangeStore,
     interchange_key,
 )
+from connectors.x12._elements import ELEMENT_COUNTS
 from connectors.x12._envelope import read_sets
 from connectors.x12._messages import (
     DOCUMENT_TYPES,
@@ -38,11 +41,18 @@ from connectors.x12._model import (
     split_value,
 )
 from connectors.x12._reader import Reader
+from connectors.x12._sets import HIERARCHICAL, STRUCTURES
 from connectors.x12._tree import build_tree
+from connectors.x12.encode import EncodeError, Envelope, encode_interchange, encode_set
 
 __all__ = [
     "DOCUMENT_TYPES",
+    "ELEMENT_COUNTS",
+    "HIERARCHICAL",
+    "STRUCTURES",
     "DuplicateDetector",
+    "EncodeError",
+    "Envelope",
     "GroupHeader",
     "GroupSummary",
     "InterchangeHeader",
@@ -62,6 +72,8 @@ __all__ = [
     "decode_set",
     "decode_with_summaries",
     "document_type",
+    "encode_interchange",
+    "encode_set",
     "interchange_key",
     "read_sets",
     "split_sets",

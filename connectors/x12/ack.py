@@ -11,7 +11,16 @@ Built from what the reader found, so an acknowledgement says exactly what ``x12 
   and the element of each error, AK5/IK5 ``A`` accepted, ``E`` accepted with errors (warnings
   inside the set) or ``R`` rejected, and AK9 ``A``/``E``/``P`` (partially accepted)/``R``;
 - a 997 travels in a group whose GS08 echoes the inbound GS08; a 999 in a ``005010X231`` group;
-- groups of acknowledgements (GS01 ``FA``) are never acknowledged.
+- groups of acknowledgements (GS01 ``FA``) are never acknowledged;
+- a 999 adds CTX context (005010X231) where we know it: a business unit identifier CTX after an
+  IK3 naming the set's own document number (``BEG03`` of an 850, ``BSN02`` of an 856...), and an
+  element context CTX (``SITUATIONAL TRIGGER``) after an IK4 whose error a syntax note raised
+  because another element was present, pointing at that element; a 997 (4010) has no CTX.
+
+``ta1`` chooses when a TA1 goes back: ``never``, ``on_error`` (an interchange-level error: the
+TA1 ``R`` alone, since nothing inside the interchange is trusted) or ``always`` (also a TA1 ``A``
+ahead of the functional acknowledgements of a sound interchange). ``separators`` replaces the
+partner's own (a partner who wants ours).
 
 Control numbers (ISA13, GS06) come from an injectable ``counter``; durable per-partner
 numbering is the caller's (a journal-backed counter), not this module's.
@@ -20,6 +29,7 @@ numbering is the caller's (a journal-backed counter), not this module's.
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Literal
@@ -30,6 +40,7 @@ from connectors.x12._decode import decode_with_summaries
 from connectors.x12._model import GroupSummary, InterchangeSummary, Issue, Separators, X12Set
 
 AckKind = Literal["997", "999"]
+Ta1Policy = Literal["never", "on_error", "always"]
 
 # reader issue code -> AK304/IK304 segment syntax error code; element issues are "8" + AK4
 _SEGMENT_CODES = {"bad_segment_id": "1", "segment_outside_envelope": "2"}
@@ -59,6 +70,23 @@ _TA1_CODES = {
 }
 _TA1_DEFAULT = "024"  # invalid interchange content
 _MAX_AK9_CODES = 5
+_MAX_CTX = 9  # segment/element context CTX repeats allowed per IK3/IK4 loop
+
+#: set id -> (segment, element) holding the set's business document number, for the 999's
+#: business unit identifier CTX (CTX01-1 is the element's reference designator, e.g. ``BEG03``)
+BUSINESS_UNIT_ELEMENTS: dict[str, tuple[str, int]] = {
+    "850": ("BEG", 3),
+    "855": ("BAK", 3),
+    "856": ("BSN", 2),
+    "810": ("BIG", 2),
+    "860": ("BCH", 3),
+    "846": ("BIA", 3),
+    "940": ("W05", 2),
+    "945": ("W06", 2),
+    "214": ("B10", 2),
+}
+_NOTE = re.compile(r"syntax note ([PCL])((?:\d\d)+):")
+_MISSING = re.compile(r"missing ([A-Z0-9, ]+)$")
 
 
 class SetAck(msgspec.Struct, frozen=True):
@@ -69,6 +97,7 @@ class SetAck(msgspec.Struct, frozen=True):
     status: Literal["A", "E", "R"]
     set_codes: list[str]
     errors: list[Issue]
+    business_unit: tuple[str, str] | None = None  # (reference designator, value) for a 999 CTX
 
 
 class GroupAck(msgspec.Struct, frozen=True):
@@ -109,11 +138,15 @@ def build_acks(
     counter: Callable[[], int] | None = None,
     now: datetime | None = None,
     usage: str | None = None,
+    ta1: Ta1Policy = "on_error",
+    separators: Separators | None = None,
+    functional: bool = True,
 ) -> list[Acknowledgement]:
     """One acknowledgement per inbound interchange that needs one, in input order.
 
     ``kind`` forces 997 or 999 (a partner setting); by default 999 for a 5010 group (GS08
-    ``005010...``) and 997 otherwise. ``counter`` gives ISA13 and GS06 numbers.
+    ``005010...``) and 997 otherwise. ``counter`` gives ISA13 and GS06 numbers. ``functional``
+    False sends TA1s only (a partner with ``ack: none``).
     """
     next_number = counter or sequence()
     at = now or datetime.now(UTC)
@@ -123,37 +156,50 @@ def build_acks(
         if not summary.header.control_number:  # bytes outside any interchange: nothing to ack
             continue
         members = [s for s in sets if s.interchange.offset == summary.header.offset]
-        ack = _interchange_ack(summary, members, kind, next_number, at, usage)
+        policy = _Policy(kind, ta1, separators, functional)
+        ack = _interchange_ack(summary, members, policy, next_number, at, usage)
         if ack is not None:
             acks.append(ack)
     return acks
 
 
+class _Policy(msgspec.Struct, frozen=True):
+    kind: AckKind | None
+    ta1: Ta1Policy
+    separators: Separators | None
+    functional: bool
+
+
 def _interchange_ack(  # noqa: PLR0917 - one internal call site
     summary: InterchangeSummary,
     sets: list[X12Set],
-    kind: AckKind | None,
+    policy: _Policy,
     next_number: Callable[[], int],
     at: datetime,
     usage: str | None,
 ) -> Acknowledgement | None:
     h = summary.header
-    chosen: AckKind = kind or (
+    chosen: AckKind = policy.kind or (
         "999" if any(g.header.version.startswith("005010") for g in summary.groups) else "997"
     )
     fatal = [i for i in summary.issues if i.severity == "error"]
-    groups = [] if fatal else [_group_ack(g, sets, summary) for g in summary.groups]
+    groups = (
+        []
+        if fatal or not policy.functional
+        else [_group_ack(g, sets, summary) for g in summary.groups]
+    )
     groups = [g for g in groups if g.functional_id != "FA"]
-    if not fatal and not groups:
+    wants_ta1 = policy.ta1 == "always" or (policy.ta1 == "on_error" and bool(fatal))
+    if not wants_ta1 and not groups:
         return None
-    out = _Writer(h.separators, chosen)
+    out = _Writer(policy.separators or h.separators, chosen)
     isa13 = f"{next_number():09d}"
     out.isa(h.receiver_qualifier, h.receiver_id, h.sender_qualifier, h.sender_id, at, isa13)
     out.usage = usage or h.usage or "P"
     ta1 = None
-    if fatal:
-        ta1 = "R"
-        code = _TA1_CODES.get(fatal[0].code, _TA1_DEFAULT)
+    if wants_ta1:
+        ta1 = "R" if fatal else "A"
+        code = _TA1_CODES.get(fatal[0].code, _TA1_DEFAULT) if fatal else "000"
         out.seg("TA1", h.control_number, h.date, h.time, ta1, code)
     for g in groups:
         gs06 = str(next_number())
@@ -229,7 +275,43 @@ def _set_ack(xset: X12Set, warnings: list[Issue]) -> SetAck:
         status=status,
         set_codes=list(dict.fromkeys(codes))[:_MAX_AK9_CODES],
         errors=[_with_position(i, xset) for i in errors if i.code not in _SET_CODES],
+        business_unit=_business_unit(xset) if errors else None,
     )
+
+
+def _business_unit(xset: X12Set) -> tuple[str, str] | None:
+    """(``BEG03``, the PO number) for a set whose document number we know, else None."""
+    spec = BUSINESS_UNIT_ELEMENTS.get(xset.set_id)
+    if spec is None:
+        return None
+    segment = next((s for s in xset.segments if s.id == spec[0]), None)
+    value = segment.get(spec[1]).strip() if segment is not None else ""
+    seps = xset.interchange.separators
+    if not value or len(value) > 35 or seps.component in value:  # CTX01-2 is AN 1-35
+        return None
+    if seps.repetition and seps.repetition in value:
+        return None
+    return f"{spec[0]}{spec[1]:02d}", value
+
+
+def _trigger(issue: Issue) -> int | None:
+    """The element whose presence made a syntax note require (or forbid) ``issue.element``.
+
+    ``C0506``/``L050607``: the first element is the trigger; ``P0607``: the one that is present.
+    ``R`` and ``E`` notes have no single trigger.
+    """
+    if issue.code != "syntax_note":
+        return None
+    note = _NOTE.search(issue.message)
+    if note is None:
+        return None
+    positions = [int(note.group(2)[i : i + 2]) for i in range(0, len(note.group(2)), 2)]
+    if note.group(1) in {"C", "L"}:
+        return positions[0]
+    missing = _MISSING.search(issue.message)
+    absent = {m.strip() for m in missing.group(1).split(",")} if missing else set()
+    present = [p for p in positions if f"{issue.segment_id}{p:02d}" not in absent]
+    return present[0] if present else None
 
 
 def _with_position(issue: Issue, xset: X12Set) -> Issue:
@@ -253,28 +335,39 @@ def _functional_ack(out: _Writer, g: GroupAck, kind: AckKind) -> None:
     codes = _ELEMENT_CODES_997 if kind == "997" else _ELEMENT_CODES_999
     for s in g.sets:
         out.seg("AK2", s.set_id, s.control_number)
-        _segment_errors(out, s.errors, prefix, codes)
+        _segment_errors(out, s, prefix, codes)
         out.seg(f"{prefix}5", s.status, *s.set_codes)
     out.seg("AK9", g.status, str(g.included), str(g.received), str(g.accepted), *g.group_codes)
     out.seg("SE", str(out.count - count_from + 1), st02)
 
 
-def _segment_errors(out: _Writer, errors: list[Issue], prefix: str, codes: dict[str, str]) -> None:
-    """One AK3/IK3 per segment in error, then one AK4/IK4 per distinct element error in it."""
+def _segment_errors(out: _Writer, s: SetAck, prefix: str, codes: dict[str, str]) -> None:
+    """One AK3/IK3 per segment in error, then one AK4/IK4 per distinct element error in it.
+
+    In a 999 each IK3 is followed by the set's business unit CTX (when known) and each IK4 by
+    the element context CTX of its syntax-note trigger (when there is one).
+    """
     by_segment: dict[tuple[str, int], list[Issue]] = {}
-    for issue in errors:
+    for issue in s.errors:
         by_segment.setdefault((issue.segment_id, issue.set_position), []).append(issue)
+    ctx = out.kind == "999"
     for (seg_id, position), issues in by_segment.items():
         seg_code = next((_SEGMENT_CODES[i.code] for i in issues if i.code in _SEGMENT_CODES), "8")
         out.seg(f"{prefix}3", seg_id, str(position), "", seg_code)
+        if ctx and s.business_unit is not None and out.fits(s.business_unit[1]):
+            out.seg("CTX", out.seps.component.join(s.business_unit))
         if seg_code != "8":
             continue
         seen: set[tuple[str, str]] = set()
         for issue in issues:
             element = (_element_position(issue), _element_code(issue, codes))
-            if element not in seen:
-                seen.add(element)
-                out.seg(f"{prefix}4", element[0], "", element[1])
+            if element in seen:
+                continue
+            seen.add(element)
+            out.seg(f"{prefix}4", element[0], "", element[1])
+            trigger = _trigger(issue) if ctx else None
+            if trigger is not None:
+                out.seg("CTX", "SITUATIONAL TRIGGER", seg_id, str(position), "", str(trigger))
 
 
 def _element_position(issue: Issue) -> str:
@@ -312,6 +405,12 @@ class _Writer:
         self.usage = "P"
         self.count = 0
         self._segments: list[list[str]] = []
+
+    def fits(self, value: str) -> bool:
+        """True when ``value`` holds none of the separators this text is written with."""
+        seps = self.seps
+        used = (seps.element, seps.component, seps.segment, seps.repetition or "")
+        return not any(c and c in value for c in used)
 
     def seg(self, seg_id: str, *elements: str) -> None:
         values = list(elements)
@@ -373,10 +472,12 @@ class _Writer:
 
 
 __all__ = [
+    "BUSINESS_UNIT_ELEMENTS",
     "AckKind",
     "Acknowledgement",
     "GroupAck",
     "SetAck",
+    "Ta1Policy",
     "build_acks",
     "sequence",
 ]

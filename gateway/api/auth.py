@@ -18,6 +18,7 @@ on first use from the gateway's settings (``data_dir``; ``auth_issuer``, ``auth_
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -30,7 +31,10 @@ from litestar.handlers import BaseRouteHandler
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.types import Guard
 
+from gateway.api.documented import problems
+from gateway.api.limits import STATE_KEY, limits_of
 from gateway.api.problems import ProblemError
+from gateway.api.ratelimit import rate_limited_problem
 from gateway.auth import (
     AuthConfig,
     AuthService,
@@ -40,7 +44,9 @@ from gateway.auth import (
     Principal,
     parse_token_request,
 )
+from gateway.throttle.policy import Check, Outcome, RatePolicy
 
+log = logging.getLogger("crossdock.auth")
 REALM = "crossdock"
 _FORM = "application/x-www-form-urlencoded"
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -105,6 +111,10 @@ def _oauth_error(_: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     responses={
         400: ResponseSpec(OAuthErrorBody, description="invalid_request, invalid_scope, ..."),
         401: ResponseSpec(OAuthErrorBody, description="invalid_client"),
+        **problems(
+            s413="body_too_large: a token request is a small form",
+            s429="rate_limited: too many token requests from this address or for this client",
+        ),
     },
 )
 async def token(request: Request[Any, Any, Any]) -> Response[IssuedToken]:
@@ -118,11 +128,51 @@ async def token(request: Request[Any, Any, Any]) -> Response[IssuedToken]:
     except (UnicodeDecodeError, ValueError) as exc:
         raise OAuthError("invalid_request", "the body is not a valid form") from exc
     parsed = parse_token_request(form, request.headers.get("authorization"))
+    await _limit_token_request(request, parsed.client_id)
     service = await auth_service(request.app.state)
     return Response(await service.token(parsed), headers=_NO_STORE)
 
 
-@get("/.well-known/jwks.json", tags=["auth"], summary="Public keys that verify access tokens")
+async def _limit_token_request(request: Request[Any, Any, Any], client_id: str) -> None:
+    """Spend the source address's and the client id's token quota BEFORE the scrypt check.
+
+    The address first: a flood from one host is refused without touching any client's quota.
+    A refusal is our 429 problem (``Retry-After``, ``RateLimit`` headers); an admitted request
+    gets the ``RateLimit`` headers of both limits on its answer.
+    """
+    limiter, spec = limits_of(request)
+    limits = spec.token_limits
+    host = request.client.host if request.client else "unknown"
+    checks: list[Check] = []
+    for plan, name, subject in [
+        (limits.per_address, "token-address", f"token-address:{host}"),
+        (limits.per_client, "token-client", f"token-client:{client_id}"),
+    ]:
+        named = plan if plan.name else msgspec.structs.replace(plan, name=name)
+        outcome = await RatePolicy(default=named).check(limiter, subject)
+        checks.extend(outcome.checks)
+        if not outcome.allowed:
+            log.info(
+                "token request rate limited",
+                extra={"client_id": client_id, "address": host, "policy": outcome.violated},
+            )
+            raise rate_limited_problem(Outcome(tuple(checks)))
+    request.state[STATE_KEY] = Outcome(tuple(checks))
+
+
+@get(
+    "/.well-known/jwks.json",
+    tags=["auth"],
+    summary="Public keys that verify access tokens",
+    responses={
+        200: ResponseSpec(
+            dict[str, Any],
+            description="The JWK Set (RFC 7517)",
+            media_type="application/jwk-set+json",
+            generate_examples=False,
+        )
+    },
+)
 async def jwks(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
     """The JWKS document (RFC 7517); cache it briefly, keys rotate."""
     service = await auth_service(request.app.state)
@@ -153,7 +203,9 @@ def _unauthorized(code: str, detail: str) -> ProblemError:
 
 async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
     """The caller's principal (cached on the connection), or a 401 problem."""
-    found: Principal | None = connection.state.get("principal")
+    # the scope's state dict itself: ``connection.state`` builds a State wrapper per access
+    state: dict[str, Any] = connection.scope.setdefault("state", {})
+    found: Principal | None = state.get("principal")
     if found is not None:
         return found
     header = connection.headers.get("authorization")
@@ -167,29 +219,33 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
         principal = await service.verify(value.strip())
     except InvalidTokenError as exc:
         raise _unauthorized("invalid_token", str(exc)) from exc
-    connection.state.principal = principal
+    state["principal"] = principal
     return principal
+
+
+def check_scopes(principal: Principal, scopes: tuple[str, ...]) -> None:
+    """Raise the 403 ``insufficient_scope`` problem unless ``principal`` has every scope."""
+    missing = principal.missing(scopes)
+    if missing:
+        needed = " ".join(scopes)
+        raise ProblemError(
+            403,
+            "insufficient_scope",
+            "Insufficient scope",
+            f"this request needs scope {needed}; the token lacks {' '.join(missing)}",
+            headers={
+                "WWW-Authenticate": f"Bearer realm={_quoted(REALM)}, "
+                f"error={_quoted('insufficient_scope')}, scope={_quoted(needed)}"
+            },
+            required_scopes=list(scopes),
+        )
 
 
 def require_scopes(*scopes: str) -> Guard:
     """A guard admitting a valid bearer token that carries every one of ``scopes``."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        principal = await authenticate(connection)
-        missing = principal.missing(scopes)
-        if missing:
-            needed = " ".join(scopes)
-            raise ProblemError(
-                403,
-                "insufficient_scope",
-                "Insufficient scope",
-                f"this request needs scope {needed}; the token lacks {' '.join(missing)}",
-                headers={
-                    "WWW-Authenticate": f"Bearer realm={_quoted(REALM)}, "
-                    f"error={_quoted('insufficient_scope')}, scope={_quoted(needed)}"
-                },
-                required_scopes=list(scopes),
-            )
+        check_scopes(await authenticate(connection), scopes)
 
     return guard
 

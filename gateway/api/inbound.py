@@ -9,7 +9,9 @@ An ``x12`` channel splits the body into its transaction sets and journals one me
 all in one transaction (:meth:`Journal.accept_many`); the 202 lists every set's message id and
 whether the reader accepted or rejected it. A rejected set is journalled too (nothing the
 partner sent is lost) and is dead-lettered by the decode stage with the error's code and
-position. A body with no interchange or set at all is a 400 and nothing is written.
+position. A body with no interchange or set at all is a 400 and nothing is written. Once the
+sets are journaled, the partner's 997/999/TA1 are queued as outbound messages per their ``x12``
+settings (gateway.x12_acks, docs/x12-acknowledgements.md) and listed in the 202.
 
 **Duplicate interchanges.** When the channel's ``duplicate_window`` is set (default one day), an
 interchange whose sender, receiver (both with qualifiers) and ISA13 match one the same partner
@@ -30,22 +32,29 @@ keys).
 
 from __future__ import annotations
 
-import asyncio
+import logging
 import re
 import time
 from typing import Any
 
 import msgspec
 from litestar import Request, Response, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
 from connectors.errors import DecodeError
 from connectors.rest.decode import check_json
-from connectors.x12 import SetMessage, split_sets
+from connectors.x12 import SetMessage
+from gateway.api.auth import principal_of
+from gateway.api.documented import problems
+from gateway.api.governance import MESSAGES_WRITE, acts_for, governed
 from gateway.api.problems import ProblemError
 from gateway.ids import new_id, new_trace_id
 from gateway.journal import NewMessage
 from gateway.runtime import Gateway
+from gateway.x12_intake import accept_interchange
+
+log = logging.getLogger("crossdock.inbound")
 
 _encode = msgspec.json.Encoder().encode
 _TRACEPARENT = re.compile(r"^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$")
@@ -73,11 +82,16 @@ class AcceptedSet(msgspec.Struct, frozen=True, omit_defaults=True):
     error: dict[str, Any] | None = None
 
 
-class AcceptedInterchange(msgspec.Struct, frozen=True):
-    """The 202 body of an X12 channel: one entry per transaction set, in input order."""
+class AcceptedInterchange(msgspec.Struct, frozen=True, omit_defaults=True):
+    """The 202 body of an X12 channel: one entry per transaction set, in input order.
+
+    ``acknowledgements`` lists the 997/999/TA1 interchanges queued for the partner (their
+    settings: docs/x12-acknowledgements.md), each a message with its own status URL.
+    """
 
     messages: list[AcceptedSet]
     trace_id: str
+    acknowledgements: list[dict[str, Any]] = []
 
 
 def trace_id_of(request: Request[Any, Any, Any]) -> str:
@@ -127,14 +141,33 @@ def _media_ok(fmt: str, content_type: str) -> bool:
     "/v1/inbound/{channel:str}",
     status_code=202,
     summary="Send a message to an inbound channel",
-    description="Answers 202 once the message is durably journaled; processing is asynchronous.",
+    description=(
+        "Answers 202 once the message is durably journaled; processing is asynchronous. "
+        "Needs scope messages:write; a channel of another partner answers 404."
+    ),
     response_headers=[],
+    guards=[governed(MESSAGES_WRITE, route="inbound")],
+    responses={
+        202: ResponseSpec(
+            Accepted | AcceptedInterchange,
+            description="Journaled (an X12 body: one message per transaction set)",
+            generate_examples=False,
+        ),
+        **problems(
+            s400="the body is not well-formed JSON, or holds no X12 interchange",
+            s404="unknown_channel: no such channel, or another partner's",
+            s409="duplicate_interchange: an X12 interchange already accepted in the window",
+            s413="body_too_large: larger than the channel accepts",
+            s415="unsupported_media_type: not a media type this channel takes",
+        ),
+    },
 )
 async def receive(request: Request[Any, Any, Any], channel: FromPath[str]) -> Response[bytes]:
     """Accept one message on a channel."""
     gw: Gateway = request.app.state.gateway
     ch = gw.config.channels.get(channel)
-    if ch is None:
+    # another partner's channel reads exactly like a missing one: channel names are not probed
+    if ch is None or not acts_for(principal_of(request), ch.partner):
         raise ProblemError(
             404,
             "unknown_channel",
@@ -203,152 +236,22 @@ async def _receive_x12(
     channel: str,
     content_type: str,
 ) -> Response[bytes]:
-    """Split an X12 body into sets and journal one message per set, all or none."""
-    try:
-        sets = split_sets(raw)
-    except DecodeError as exc:
-        raise ProblemError(
-            400,
-            exc.code,
-            "Not an X12 interchange",
-            exc.message,
-            stage="decode",
-            partner=partner,
-            channel=channel,
-            position=exc.path or "byte 0",
-            expected="an ISA segment opening an interchange with at least one ST..SE set",
-        ) from exc
-    trace_id = trace_id_of(request)
-    window = gw.config.channels[channel].duplicate_window
-    async with _partner_lock(request, partner):
-        received_at = time.time()
-        generations = await _check_duplicates(
-            gw, sets, partner=partner, channel=channel, window=window, now=received_at
-        )
-        messages = [
-            NewMessage(
-                id=new_id(),
-                partner=partner,
-                channel=channel,
-                document_type=xset.document_type,
-                content_type=content_type,
-                raw=xset.raw,
-                received_at=received_at,
-                trace_id=trace_id,
-                business_keys=_with_interchange_key(xset.business_keys, generations),
-            )
-            for xset in sets
-        ]
-        await gw.journal.accept_many(messages)
-    gw.metrics.accepted.labels(channel).inc(len(messages))
-    gw.process_wake.set()
+    """Split an X12 body into sets and journal one message per set, all or none.
+
+    The acceptance itself is gateway.x12_intake's, shared with the drop folders; this renders
+    its outcome: a refusal as problem+json, the journaled sets and queued acks as the 202.
+    """
+    ch = gw.config.channels[channel]
+    intake = await accept_interchange(gw, ch, raw, trace_id_of(request), content_type=content_type)
+    if intake.refusal is not None:
+        r = intake.refusal
+        raise ProblemError(r.status, r.code, r.title, r.detail, **r.fields)
     body = AcceptedInterchange(
-        [_accepted_set(m, xset) for m, xset in zip(messages, sets, strict=True)], trace_id
+        [_accepted_set(m, xset) for m, xset in zip(intake.messages, intake.sets, strict=True)],
+        intake.trace_id,
+        intake.acks,
     )
     return Response(_encode(body), status_code=202, media_type="application/json")
-
-
-INTERCHANGE_KEY = "x12_interchange"
-
-
-def _interchange_of(keys: dict[str, str]) -> str | None:
-    """``sender|receiver|isa13`` of a set's keys, or None when the ISA gave no ISA13."""
-    isa13 = keys.get("isa13", "").strip()
-    if not isa13:
-        return None
-    return f"{keys.get('sender', '')}|{keys.get('receiver', '')}|{isa13}"
-
-
-def _with_interchange_key(keys: dict[str, str], generations: dict[str, int]) -> dict[str, str]:
-    interchange = _interchange_of(keys)
-    if interchange is None or interchange not in generations:
-        return keys
-    return {**keys, INTERCHANGE_KEY: f"{interchange}#{generations[interchange]}"}
-
-
-def _partner_lock(request: Request[Any, Any, Any], partner: str) -> asyncio.Lock:
-    """One lock per partner so two copies of an interchange cannot both pass the check."""
-    state = request.app.state
-    locks: dict[str, asyncio.Lock] | None = state.get("x12_accept_locks")
-    if locks is None:
-        locks = {}
-        state["x12_accept_locks"] = locks
-    return locks.setdefault(partner, asyncio.Lock())
-
-
-async def _latest_acceptance(gw: Gateway, partner: str, interchange: str) -> tuple[int, str | None]:
-    """How many times ``interchange`` was accepted and the latest acceptance's message id."""
-    generation, latest = 0, None
-    while True:
-        found = await gw.journal.find_by_key(
-            partner, INTERCHANGE_KEY, f"{interchange}#{generation + 1}"
-        )
-        if found is None:
-            return generation, latest
-        generation, latest = generation + 1, found
-
-
-async def _check_duplicates(
-    gw: Gateway,
-    sets: list[SetMessage],
-    *,
-    partner: str,
-    channel: str,
-    window: float | None,
-    now: float,
-) -> dict[str, int]:
-    """The generation each interchange is journaled under; 409 if any is a duplicate."""
-    generations: dict[str, int] = {}
-    if not window:
-        return generations
-    duplicates: list[dict[str, Any]] = []
-    for xset in sets:
-        interchange = _interchange_of(xset.business_keys)
-        if interchange is None or interchange in generations:
-            continue
-        generations[interchange] = 1
-        isa13 = xset.business_keys["isa13"]
-        earliest = await gw.journal.find_by_key(partner, "isa13", isa13)
-        if earliest is None:
-            continue  # the common case: an ISA13 this partner never sent, one lookup
-        count, latest = await _latest_acceptance(gw, partner, interchange)
-        generations[interchange] = count + 1
-        original = await gw.journal.get_message(latest or earliest)
-        if original is None or _interchange_of(original.business_keys) != interchange:
-            continue  # no chain, and the earliest with this ISA13 is another sender's
-        if now - original.received_at > window:
-            continue
-        duplicates.append(
-            {
-                "isa13": isa13,
-                "sender": xset.business_keys.get("sender", ""),
-                "receiver": xset.business_keys.get("receiver", ""),
-                "original_message_id": original.id,
-                "original_received_at": original.received_at,
-                "original_status_url": f"/v1/messages/{original.id}",
-            }
-        )
-    if duplicates:
-        first = duplicates[0]
-        raise ProblemError(
-            409,
-            "duplicate_interchange",
-            "Duplicate interchange",
-            f"interchange {first['isa13']} from {first['sender']} to {first['receiver']} was "
-            f"already received as message {first['original_message_id']} "
-            f"{now - first['original_received_at']:.0f} s ago (channel {channel!r} refuses "
-            f"repeats within {window:g} s); nothing in this body was journaled",
-            stage="accept",
-            partner=partner,
-            channel=channel,
-            position="ISA13",
-            isa13=first["isa13"],
-            original_message_id=first["original_message_id"],
-            original_received_at=first["original_received_at"],
-            duplicates=duplicates,
-            expected="a new ISA13 (interchange control number) for a new interchange",
-        )
-    return generations
 
 
 def _accepted_set(message: NewMessage, xset: SetMessage) -> AcceptedSet:

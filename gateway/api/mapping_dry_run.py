@@ -12,8 +12,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from litestar import Request, Response, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import QueryParameter
 
+from gateway.api.auth import principal_of
+from gateway.api.documented import problems
+from gateway.api.governance import MAPPINGS_TEST, governed, owns
 from gateway.api.problems import ProblemError
 from gateway.mapping import DryRunError, dry_run
 from gateway.runtime import Gateway
@@ -31,8 +35,19 @@ _TITLES = {
     summary="Map a sample document (dry run)",
     description=(
         "Decode, map and validate the body with the mapping for (partner, type); nothing is "
-        "journaled. 200: the canonical JSON. 422: where it failed."
+        "journaled. 200: the canonical JSON. 422: where it failed. Needs scope "
+        "mappings:test; a partner may only dry-run its own mappings (another partner: 404)."
     ),
+    guards=[governed(MAPPINGS_TEST, route="mappings")],
+    responses={
+        200: ResponseSpec(
+            dict[str, Any], description="The canonical document", generate_examples=False
+        ),
+        **problems(
+            s404="unknown_partner: another partner's mappings",
+            s422="the document fails to decode, map or validate (stage, file, line, path)",
+        ),
+    },
 )
 async def mapping_dry_run(
     request: Request[Any, Any, Any],
@@ -41,6 +56,14 @@ async def mapping_dry_run(
 ) -> Response[bytes]:
     """Dry-run one document through decode, map and validate."""
     gw: Gateway = request.app.state.gateway
+    if not owns(principal_of(request), partner):
+        raise ProblemError(
+            404,
+            "unknown_partner",
+            "Unknown partner",
+            f"no mappings for partner {partner!r} are visible to this client",
+            partner=partner,
+        )
     raw = await request.body()
     try:
         result = dry_run(gw.mappings, partner, document_type, raw)

@@ -7,8 +7,12 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
+from gateway.api.auth import principal_of
+from gateway.api.documented import problems
+from gateway.api.governance import MESSAGES_READ, governed, owns
 from gateway.api.problems import ProblemError
 from gateway.runtime import Gateway
 
@@ -22,14 +26,66 @@ def iso(ts: float | None) -> str | None:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ts)) + f".{int(ts % 1 * 1000):03d}Z"
 
 
-@get("/v1/messages/{message_id:str}", summary="A message's status and stage history")
+class EventView(msgspec.Struct, frozen=True):
+    """One step in a message's history."""
+
+    stage: str
+    outcome: str
+    code: str | None
+    at: str | None
+    delivery_id: str | None
+    actor: str
+    detail: dict[str, Any]
+
+
+class DeliveryView(msgspec.Struct, frozen=True):
+    """One destination's delivery of the message."""
+
+    id: str
+    destination: str
+    state: str
+    attempts: int
+    idempotency_key: str
+    next_attempt_at: str | None
+    last_code: str | None
+    last_error: str | None
+
+
+class MessageStatus(msgspec.Struct, frozen=True):
+    """The answer of ``GET /v1/messages/{id}`` (documentation of the body built below)."""
+
+    id: str
+    partner: str
+    channel: str
+    document_type: str
+    state: str
+    stage: str
+    received_at: str | None
+    trace_id: str
+    business_keys: dict[str, str]
+    events: list[EventView]
+    deliveries: list[DeliveryView]
+
+
+@get(
+    "/v1/messages/{message_id:str}",
+    summary="A message's status and stage history",
+    description="Needs scope messages:read; another partner's message answers 404 "
+    "(an operations client, scope ops:read, sees every partner's).",
+    guards=[governed(MESSAGES_READ, route="messages")],
+    responses={
+        200: ResponseSpec(MessageStatus, description="The message", generate_examples=False),
+        **problems(s404="unknown_message: no such message, or another partner's"),
+    },
+)
 async def get_message(
     request: Request[Any, Any, Any], message_id: FromPath[str]
 ) -> Response[bytes]:
     """Return the message's state, its events and its deliveries."""
     gw: Gateway = request.app.state.gateway
     message = await gw.journal.get_message(message_id)
-    if message is None:
+    # another partner's message reads exactly like a missing one: ids cannot be probed
+    if message is None or not owns(principal_of(request), message.partner):
         raise ProblemError(
             404, "unknown_message", "Unknown message", f"no message with id {message_id!r}"
         )

@@ -1,8 +1,9 @@
 """Operations endpoints: list, inspect, redeliver, reprocess and discard dead letters.
 
-Until the governed API (OAuth2 scopes ops:read / ops:replay) lands, these trust the network the
-gateway listens on (127.0.0.1 by default) and record the actor named in ``X-Crossdock-Actor``,
-falling back to the caller's address, in the audit trail.
+Operations clients only: listing, inspecting and the audit trail need scope ``ops:read``; the
+actions (redeliver, reprocess, discard, bulk replay) need ``ops:replay`` as well. The audit trail
+records the acting client id (from its verified token); an ``X-Crossdock-Actor`` header (say, the
+person behind an operations console) is appended as an unverified note.
 """
 
 from __future__ import annotations
@@ -13,20 +14,71 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, FromQuery, QueryParameter
 
+from gateway.api.auth import principal_of
+from gateway.api.documented import problems
+from gateway.api.governance import OPS_READ, OPS_REPLAY, governed
 from gateway.api.problems import ProblemError
-from gateway.journal import DeadLetterFilter
-from gateway.ops import Action
+from gateway.journal import AuditEntry, DeadLetter, DeadLetterFilter
+from gateway.ops import Action, ActionResult
 from gateway.runtime import Gateway
 
 _encode = msgspec.json.Encoder().encode
 
 
 def _actor(request: Request[Any, Any, Any]) -> str:
-    named = request.headers.get("x-crossdock-actor", "").strip()[:128]
-    host = request.client.host if request.client else "unknown"
-    return f"{named} (api {host})" if named else f"api {host}"
+    """The verified client id, with the caller's unverified ``X-Crossdock-Actor`` note."""
+    client_id = principal_of(request).client_id
+    named = "".join(ch for ch in request.headers.get("x-crossdock-actor", "") if ch.isprintable())
+    named = named.strip()[:128]
+    return f"{client_id} (for {named})" if named else client_id
+
+
+_MAX_SEQ = 2**63 - 1  # SQLite's INTEGER; a larger ``after`` is a 400, not an overflow
+_READ = [governed(OPS_READ, route="ops")]
+_REPLAY = [governed(OPS_READ, OPS_REPLAY, route="ops")]
+
+
+class DeadLetterPage(msgspec.Struct, frozen=True):
+    """A page of dead letters; pass ``next_after`` as ``after`` for the next one."""
+
+    items: list[DeadLetter]
+    next_after: str | None
+
+
+class AuditPage(msgspec.Struct, frozen=True):
+    """A page of the audit trail; pass ``next_after`` as ``after`` for the next one."""
+
+    items: list[AuditEntry]
+    next_after: int | None
+
+
+class BulkOutcome(msgspec.Struct, frozen=True):
+    """What a bulk replay did."""
+
+    action: str
+    matched: int
+    done: int
+    skipped: int
+    seconds: float
+    skipped_items: list[ActionResult]
+
+
+def _ok(kind: Any, description: str) -> ResponseSpec:
+    return ResponseSpec(kind, description=description, generate_examples=False)
+
+
+_UNKNOWN = problems(s404="unknown_dead_letter: no dead letter with this id")
+_ACTION = {
+    200: _ok(ActionResult, "What the action did"),
+    **problems(
+        s400='invalid_body: the body is not {"reason": "..."}',
+        s404="unknown_dead_letter: no dead letter with this id",
+        s409="not_eligible: the dead letter is closed, or the action does not apply to it",
+    ),
+}
 
 
 def _time(name: str, value: str | None) -> float | None:
@@ -82,7 +134,12 @@ def _filter(
     )
 
 
-@get("/v1/ops/dead-letters", summary="List dead letters by partner, destination, stage, code")
+@get(
+    "/v1/ops/dead-letters",
+    summary="List dead letters by partner, destination, stage, code",
+    guards=_READ,
+    responses={200: _ok(DeadLetterPage, "A page of dead letters")},
+)
 async def list_dead_letters(
     request: Request[Any, Any, Any],
     *,
@@ -119,7 +176,12 @@ async def list_dead_letters(
     return Response(_encode(body), media_type="application/json")
 
 
-@get("/v1/ops/dead-letters/{dead_letter_id:str}", summary="Inspect one dead letter")
+@get(
+    "/v1/ops/dead-letters/{dead_letter_id:str}",
+    summary="Inspect one dead letter",
+    guards=_READ,
+    responses={200: _ok(dict[str, Any], "The dead letter, its message and attempts"), **_UNKNOWN},
+)
 async def inspect_dead_letter(
     request: Request[Any, Any, Any], dead_letter_id: FromPath[str]
 ) -> Response[bytes]:
@@ -174,6 +236,8 @@ async def _act(
     "/v1/ops/dead-letters/{dead_letter_id:str}/redeliver",
     status_code=200,
     summary="Send the same canonical payload to the destination again",
+    guards=_REPLAY,
+    responses=_ACTION,
 )
 async def redeliver(
     request: Request[Any, Any, Any], dead_letter_id: FromPath[str]
@@ -186,6 +250,8 @@ async def redeliver(
     "/v1/ops/dead-letters/{dead_letter_id:str}/reprocess",
     status_code=200,
     summary="Decode and map the raw payload again with today's mappings",
+    guards=_REPLAY,
+    responses=_ACTION,
 )
 async def reprocess(
     request: Request[Any, Any, Any], dead_letter_id: FromPath[str]
@@ -198,6 +264,8 @@ async def reprocess(
     "/v1/ops/dead-letters/{dead_letter_id:str}/discard",
     status_code=200,
     summary="Close a dead letter without replay (a reason is required)",
+    guards=_REPLAY,
+    responses=_ACTION,
 )
 async def discard(
     request: Request[Any, Any, Any], dead_letter_id: FromPath[str]
@@ -219,7 +287,16 @@ class BulkBody(msgspec.Struct, forbid_unknown_fields=True):
     reason: str = ""
 
 
-@post("/v1/ops/replay", status_code=200, summary="Act on every open dead letter matching a filter")
+@post(
+    "/v1/ops/replay",
+    status_code=200,
+    summary="Act on every open dead letter matching a filter",
+    guards=_REPLAY,
+    responses={
+        200: _ok(BulkOutcome, "What the bulk action did"),
+        **problems(s400="invalid_body or invalid_query: the body or a time in it is not valid"),
+    },
+)
 async def bulk(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Bulk redeliver / reprocess / discard by filter."""
     gw: Gateway = request.app.state.gateway
@@ -251,11 +328,16 @@ async def bulk(request: Request[Any, Any, Any]) -> Response[bytes]:
     return Response(_encode(out), media_type="application/json")
 
 
-@get("/v1/ops/audit", summary="Operations actions: who redelivered, reprocessed or discarded what")
+@get(
+    "/v1/ops/audit",
+    summary="Operations actions: who redelivered, reprocessed or discarded what",
+    guards=_READ,
+    responses={200: _ok(AuditPage, "A page of the audit trail")},
+)
 async def audit(
     request: Request[Any, Any, Any],
     limit: FromQuery[int] = 100,
-    after: FromQuery[int] = 0,
+    after: Annotated[int, QueryParameter(ge=0, le=_MAX_SEQ)] = 0,
 ) -> Response[bytes]:
     """Page through the audit trail, oldest first (``after`` is the last ``seq`` seen)."""
     gw: Gateway = request.app.state.gateway

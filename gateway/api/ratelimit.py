@@ -25,7 +25,7 @@ from typing import Any
 from litestar import Request, Response
 from litestar.exceptions import TooManyRequestsException
 
-from gateway.api.problems import problem_response
+from gateway.api.problems import ProblemError, problem_response
 from gateway.throttle.policy import Outcome
 
 DRAFT = "draft-ietf-httpapi-ratelimit-headers-11"
@@ -96,3 +96,18 @@ def rate_limited(outcome: Outcome) -> TooManyRequestsException:
     return :func:`too_many_requests` where a handler can return a response.)
     """
     return TooManyRequestsException(detail=_detail(outcome), headers=rate_limit_headers(outcome))
+
+
+def rate_limited_problem(outcome: Outcome) -> ProblemError:
+    """The 429 problem for a refused outcome (body members and headers per the IETF draft)."""
+    wait = retry_after_seconds(outcome)
+    names = ", ".join(outcome.violated)
+    extra: dict[str, Any] = {"violated-policies": outcome.violated, "retry_after": wait}
+    return ProblemError(
+        429,
+        "rate_limited",
+        "Too many requests",
+        f"rate limit exceeded (policy {names}); retry after {wait} s",
+        headers=rate_limit_headers(outcome),
+        **extra,
+    )

@@ -18,9 +18,12 @@ from typing import Any
 import msgspec
 from litestar import Request, Response, post
 from litestar.datastructures import State
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
 from connectors.webhook import EventCache, VerificationError, Verifier, build_verifier
+from gateway.api.documented import problems
+from gateway.api.governance import spend
 from gateway.api.inbound import require_json, trace_id_of
 from gateway.api.problems import ProblemError
 from gateway.config.loader import resolve_secret
@@ -92,6 +95,19 @@ def _respond(body: WebhookAccepted, status: int) -> Response[bytes]:
         "Verifies the signature over the raw body (401 if it fails), answers 200 with the "
         "original message id for a replayed event id, otherwise 202 once journaled."
     ),
+    responses={
+        200: ResponseSpec(WebhookAccepted, description="A replayed event: the original message"),
+        202: ResponseSpec(WebhookAccepted, description="Journaled"),
+        **problems(
+            s400="the body is not well-formed JSON",
+            s401="the signature (or its timestamp) does not verify",
+            s404="unknown_webhook_source",
+            s409="webhook_in_flight: the same event is being accepted; retry",
+            s413="body_too_large",
+            s429="rate_limited: the source's partner has spent its plan",
+            s503="webhook_source_unavailable: its secret cannot be read right now",
+        ),
+    },
 )
 async def receive_webhook(
     request: Request[Any, Any, Any], source: FromPath[str]
@@ -141,6 +157,8 @@ async def receive_webhook(
             source=source,
             header=exc.path,
         ) from exc
+    # after the signature (a forger cannot spend the partner's quota), before any journal read
+    await spend(request, spec.partner, "webhooks")
     key = (spec.name, verified.event_id) if verified.event_id else None
     if key is not None:
         original = inbox.seen.get(key, now)

@@ -10,6 +10,9 @@ Layout (every file optional except where a reference needs it)::
       routes.yaml         a list of routes
       webhooks.yaml       a list of signed webhook sources (one verifier scheme each)
       soap.yaml           a list of SOAP endpoints (a local WSDL each, loaded offline at start)
+      api.yaml            partner API plans: rate limits per partner and route, token limits
+      subscriptions.yaml  a list of outbound webhook subscriptions (docs/webhooks-outbound.md)
+      versions.yaml       API version deprecations per partner (docs/versioning.md)
 
 Errors are collected, not raised one at a time, so ``crossdock check`` shows everything wrong in
 one run. Each names the file, the path inside it (``$[1].retry.max_attempts``), the line, and
@@ -29,6 +32,8 @@ import yaml
 
 from connectors.soap import WsdlError, XmlError, load_endpoint
 from connectors.webhook import SCHEMES, SecretFormatError, build_verifier
+from gateway.config.api import ApiSpec
+from gateway.config.drop_folders import check_drop_folders
 from gateway.config.model import (
     Channel,
     Config,
@@ -39,6 +44,12 @@ from gateway.config.model import (
     SoapEndpoint,
     WebhookSource,
 )
+from gateway.config.oauth2 import check_oauth2
+from gateway.config.soap_destination import check_soap_destination
+from gateway.config.subscriptions import Subscription, check_subscriptions
+from gateway.config.versions import VersionsSpec, check_versions
+from gateway.config.x12 import check_x12
+from gateway.config.x12_outbound import check_x12_destinations
 
 T = TypeVar("T")
 
@@ -122,7 +133,7 @@ class _Reader:
             where = re.search(r"at `([^`]*)`", text_exc)
             at = where.group(1) if where else "$"
             message = text_exc.split(" - at ", maxsplit=1)[0]
-            if "secret_headers" in at or "secrets[" in at:
+            if "secret_headers" in at or "secrets[" in at or "client_secret" in at:
                 message += "; a secret is a reference, {env: VAR} or {file: PATH}, never a value"
             self.problem(name, at, message)
             self.failed.add(name)
@@ -210,14 +221,20 @@ def _check_destinations(r: _Reader, destinations: list[Destination]) -> list[Des
             dest = msgspec.structs.replace(dest, url=expand_env(dest.url))  # noqa: PLW2901
         except LookupError as exc:
             r.problem("destinations.yaml", f"$[{i}].url", str(exc))
+        dest, soap_problems = check_soap_destination(dest, r.root, resolve_secret)  # noqa: PLW2901
+        for at, message in soap_problems:
+            r.problem("destinations.yaml", f"$[{i}].{at}", message)
         out.append(dest)
-        if not dest.url.startswith(("http://", "https://")):
+        soap_default_url = dest.type == "soap" and not dest.url  # the WSDL's address is used
+        if not soap_default_url and not dest.url.startswith(("http://", "https://")):
             r.problem("destinations.yaml", f"$[{i}].url", "expected an http:// or https:// URL")
         for header, ref in dest.secret_headers.items():
             try:
                 resolve_secret(ref)
             except LookupError as exc:
                 r.problem("destinations.yaml", f"$[{i}].secret_headers.{header}", str(exc))
+        for at, message in check_oauth2(dest, resolve_secret):
+            r.problem("destinations.yaml", f"$[{i}].{at}", message)
     return out
 
 
@@ -301,6 +318,9 @@ def load_config(config_dir: str | Path) -> Config:
     routes = r.load("routes.yaml", list[Route], [])
     webhooks = r.load("webhooks.yaml", list[WebhookSource], [])
     soap = r.load("soap.yaml", list[SoapEndpoint], [])
+    subscriptions = r.load("subscriptions.yaml", list[Subscription], [])
+    api = r.load("api.yaml", ApiSpec, ApiSpec())
+    versions = r.load("versions.yaml", VersionsSpec, VersionsSpec())
 
     _unique(r, "partners.yaml", [p.name for p in partners])
     _unique(r, "channels.yaml", [c.name for c in channels])
@@ -308,6 +328,7 @@ def load_config(config_dir: str | Path) -> Config:
     _unique(r, "routes.yaml", [x.name for x in routes])
     _unique(r, "webhooks.yaml", [w.name for w in webhooks])
     _unique(r, "soap.yaml", [s.name for s in soap])
+    _unique(r, "subscriptions.yaml", [s.name for s in subscriptions])
 
     # a file that did not load reads as empty; checking references against it would report
     # every reference to it as unknown, burying the one real problem under false ones
@@ -315,10 +336,24 @@ def load_config(config_dir: str | Path) -> Config:
     dest_names = None if "destinations.yaml" in r.failed else {d.name for d in destinations}
     mappings_dir = (root / gateway.mappings_dir).resolve()
     _check_channels(r, channels, partner_names, mappings_dir)
+    channels, folder_problems = check_drop_folders(channels, root)
+    for at, message in folder_problems:
+        r.problem("channels.yaml", at, message)
     _check_routes(r, routes, dest_names, partner_names)
     destinations = _check_destinations(r, destinations)
     _check_webhooks(r, webhooks, partner_names, mappings_dir)
     soap = _check_soap(r, soap, partner_names, mappings_dir)
+    dest_types = None if dest_names is None else {d.name: d.type for d in destinations}
+    for i, partner in enumerate(partners):
+        if partner.x12 is not None:
+            for at, problem in check_x12(partner.x12, dest_types):
+                r.problem("partners.yaml", f"$[{i}].x12.{at}", problem)
+    for at, problem in check_x12_destinations(destinations, partners, mappings_dir):
+        r.problem("destinations.yaml", at, problem)
+    for at, problem in check_subscriptions(subscriptions, partner_names, resolve_secret):
+        r.problem("subscriptions.yaml", at, problem)
+    for at, problem in check_versions(versions, partner_names):
+        r.problem("versions.yaml", at, problem)
 
     if r.problems:
         raise ConfigError(r.problems)
@@ -330,4 +365,7 @@ def load_config(config_dir: str | Path) -> Config:
         mappings_dir=str(mappings_dir),
         webhooks={w.name: w for w in webhooks},
         soap={s.name: s for s in soap},
+        subscriptions={s.name: s for s in subscriptions},
+        api=api,
+        versions=versions,
     )

@@ -21,11 +21,24 @@ from connectors.base import Delivery as Wire
 from connectors.rest import RestDeliverer
 from gateway.config import Config, Destination
 from gateway.config.loader import resolve_secret
+from gateway.config.subscriptions import Subscription
 from gateway.delivery.breaker import Breakers
+from gateway.delivery.contract_version import NOT_REPRESENTABLE, NotRepresentableError, payload_for
+from gateway.delivery.oauth2 import oauth2_source
 from gateway.delivery.policy import Dead, Done, RetryAt, RetryPolicy
+from gateway.delivery.soap import build_soap_deliverer
+from gateway.delivery.webhooks import (
+    ENDPOINT_DISABLED,
+    EndpointGuard,
+    Target,
+    build_sender,
+    delivery_targets,
+)
+from gateway.delivery.x12_outbound import wrap_x12
 from gateway.ids import new_dead_letter_id
 from gateway.journal import Attempt, DeadLetter, Event, Journal
 from gateway.journal.base import ClaimedDelivery, DeliveryState
+from gateway.journal.webhook_endpoints import EndpointStore
 from gateway.logs import message_id_var, trace_id_var
 from gateway.metrics import Metrics
 
@@ -36,12 +49,27 @@ log = logging.getLogger("crossdock.delivery")
 PREFETCH = 4
 
 
-def build_deliverer(dest: Destination, client: httpx.AsyncClient) -> Deliverer:
-    """The connector for a destination; secrets are resolved here, once, and never logged."""
+def _rest(dest: Destination, client: httpx.AsyncClient) -> Deliverer:
     headers = dict(dest.headers)
     for name, ref in dest.secret_headers.items():
         headers[name] = resolve_secret(ref)
-    return RestDeliverer(dest.url, dest.method, dest.timeout, headers, client=client)
+    # ``oauth2:``: a cached, shared bearer token per destination (docs/outbound-oauth2.md)
+    auth = None if dest.oauth2 is None else oauth2_source(dest.name, dest.oauth2, resolve_secret)
+    return RestDeliverer(dest.url, dest.method, dest.timeout, headers, client=client, auth=auth)
+
+
+# one builder per destination ``type``; subscriptions (outbound webhooks) are not destinations
+_BUILDERS: dict[str, Callable[[Destination, httpx.AsyncClient], Deliverer]] = {
+    "rest": _rest,
+    "soap": build_soap_deliverer,
+}
+
+
+def build_deliverer(dest: Target, client: httpx.AsyncClient) -> Deliverer:
+    """The connector for a destination; secrets are resolved here, once, and never logged."""
+    if isinstance(dest, Subscription):
+        return build_sender(dest, client)
+    return _BUILDERS[dest.type](dest, client)
 
 
 class DeliveryWorker:
@@ -58,9 +86,13 @@ class DeliveryWorker:
         poll_interval: float,
         wake: asyncio.Event | None = None,
         deliverers: dict[str, Deliverer] | None = None,
+        endpoints: EndpointStore | None = None,
     ) -> None:
         self.journal = journal
         self.config = config
+        # destinations and webhook subscriptions (``subscription:<name>``) alike
+        self.targets = targets = delivery_targets(config)
+        self.endpoints = EndpointGuard(config, journal, metrics, endpoints)
         self.metrics = metrics
         self.owner = owner
         self.poll_interval = poll_interval
@@ -74,28 +106,30 @@ class DeliveryWorker:
                 ),
                 follow_redirects=False,
             )
-            for name, dest in config.destinations.items()
+            for name, dest in targets.items()
         }
         self.deliverers = deliverers or {
             name: build_deliverer(dest, self._clients[name])
-            for name, dest in config.destinations.items()
+            for name, dest in targets.items()
         }
-        self.policies = {n: RetryPolicy(d.retry) for n, d in config.destinations.items()}
-        self.breakers = Breakers({n: d.breaker for n, d in config.destinations.items()})
+        # destinations with ``x12:`` map and encode before their deliverer sends the bytes
+        self.deliverers = wrap_x12(self.deliverers, config, journal)
+        self.policies = {n: RetryPolicy(d.retry) for n, d in targets.items()}
+        self.breakers = Breakers({n: d.breaker for n, d in targets.items()})
         # a lease must outlive the slowest attempt, or a second worker would start a duplicate
         # (a claimed delivery may wait behind PREFETCH - 1 rounds of attempts before its own)
         self.leases = {
             n: max(lease_seconds, (PREFETCH + 1) * d.timeout + 5)
-            for n, d in config.destinations.items()
+            for n, d in targets.items()
         }
         # Up to PREFETCH times the destination's concurrency is claimed; the semaphore lets
         # `concurrency` of them talk to the destination at a time. The claimed-but-waiting ones
         # start the moment a request finishes, without a journal round trip in between, which
         # keeps the destination's connections busy instead of idle (httpcore pays per idle
         # connection on every request).
-        self.in_flight = dict.fromkeys(config.destinations, 0)
+        self.in_flight = dict.fromkeys(targets, 0)
         self._sending = {
-            n: asyncio.Semaphore(d.concurrency) for n, d in config.destinations.items()
+            n: asyncio.Semaphore(d.concurrency) for n, d in targets.items()
         }
         self._tasks: set[asyncio.Task[None]] = set()
         self._slot_freed = asyncio.Event()
@@ -145,7 +179,7 @@ class DeliveryWorker:
         now = time.time()
         mono = time.monotonic()
         claimed = 0
-        for name, dest in self.config.destinations.items():
+        for name, dest in self.targets.items():
             room = PREFETCH * dest.concurrency - self.in_flight[name]
             # claim in batches (each claim is a journal transaction), not one per freed slot
             if room < dest.concurrency or self.breakers[name].state(mono) == "open":
@@ -201,6 +235,24 @@ class DeliveryWorker:
                 text=f"destination {name!r} is no longer configured",
             )
             return
+        refusal = await self.endpoints.refusal(name, now)
+        if refusal is not None:  # a disabled webhook endpoint: kept for redelivery, not tried
+            await self._dead(item, now=now, attempt=None, code=ENDPOINT_DISABLED, text=refusal)
+            return
+        try:  # a ``contract: v2`` destination gets the canonical v1 document as v2
+            payload = payload_for(
+                self.config.destinations.get(name), item.document_type, item.payload
+            )
+        except NotRepresentableError as exc:
+            await self._dead(
+                item,
+                now=now,
+                attempt=None,
+                code=NOT_REPRESENTABLE,
+                text=str(exc),
+                detail={"path": exc.path},
+            )
+            return
         async with self._sending[name]:
             now = time.time()
             wait = await self.breakers.allow(name, time.monotonic())
@@ -216,8 +268,15 @@ class DeliveryWorker:
                     idempotency_key=d.idempotency_key,
                     attempt=number,
                     document_type=item.document_type,
-                    payload=item.payload,
+                    payload=payload,
+                    # X12 we emit (x12_ack...) goes out as X12 bytes, everything else as JSON
+                    content_type=(
+                        "application/edi-x12"
+                        if item.document_type.startswith("x12")
+                        else "application/json"
+                    ),
                     trace_id=item.trace_id,
+                    created_at=d.created_at,
                 )
             )
         release()
@@ -242,6 +301,7 @@ class DeliveryWorker:
     ) -> None:
         d = item.delivery
         name = d.destination
+        await self.endpoints.observe(name, outcome, time.time())
         mono = time.monotonic()
         if outcome.kind == "ok":
             await self.breakers.record_success(name, mono)

@@ -20,6 +20,8 @@ CREATE TABLE IF NOT EXISTS messages (
 );
 CREATE INDEX IF NOT EXISTS messages_work ON messages (available_at) WHERE state = 'received';
 CREATE INDEX IF NOT EXISTS messages_partner ON messages (partner, received_at);
+-- REST resource lists (list_messages): one channel and partner, keyset-paged on (received_at, id)
+CREATE INDEX IF NOT EXISTS messages_listing ON messages (channel, partner, received_at, id);
 -- webhook replays are found by the sender's event id (durable dedupe across restarts)
 CREATE INDEX IF NOT EXISTS messages_webhook_event
     ON messages (partner, json_extract(business_keys, '$.webhook_event_id'))

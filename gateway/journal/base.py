@@ -127,6 +127,24 @@ class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
     reason: str | None = None
 
 
+class MessageFilter(msgspec.Struct, frozen=True, kw_only=True):
+    """A page of messages; every field narrows, ``None`` means any.
+
+    Pages are keyset-paged on ``(received_at, id)``, oldest first: ``after`` is the last row of
+    the previous page, so a row inserted while a client pages never shifts or repeats a page.
+    ``key`` is one business key ``(name, value)``, e.g. ``("po_number", "PO-1")``.
+    """
+
+    partner: str | None = None
+    channel: str | None = None
+    state: MessageState | None = None
+    since: float | None = None
+    until: float | None = None
+    key: tuple[str, str] | None = None
+    after: tuple[float, str] | None = None
+    limit: int = 100
+
+
 class DeadLetterFilter(msgspec.Struct, frozen=True, kw_only=True):
     """Operations' filter; every field narrows, ``None`` means any."""
 
@@ -306,6 +324,10 @@ class Journal(abc.ABC):
     @abc.abstractmethod
     async def audit(self, limit: int = 100, after_seq: int = 0) -> list[AuditEntry]:
         """Operations actions, oldest first, after ``after_seq``."""
+
+    @abc.abstractmethod
+    async def list_messages(self, flt: MessageFilter) -> list[Message]:
+        """Messages matching the filter, ordered by ``(received_at, id)``, at most ``limit``."""
 
     @abc.abstractmethod
     async def find_by_key(self, partner: str, key: str, value: str) -> str | None:

@@ -27,6 +27,7 @@ from gateway.journal.base import (
     Event,
     Journal,
     Message,
+    MessageFilter,
     NewDelivery,
     NewMessage,
     Stats,
@@ -803,6 +804,45 @@ class SqliteJournal(Journal):
                 (partner, value),
             ).fetchone()
             return None if row is None else str(row[0])
+
+        return await self._writer.run(job)
+
+    async def list_messages(self, flt: MessageFilter) -> list[Message]:
+        """Keyset-paged on ``(received_at, id)`` (index ``messages_listing``), oldest first."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, value in (
+            ("channel", flt.channel),
+            ("partner", flt.partner),
+            ("state", flt.state),
+        ):
+            if value is not None:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if flt.since is not None:
+            clauses.append("received_at >= ?")
+            params.append(flt.since)
+        if flt.until is not None:
+            clauses.append("received_at < ?")
+            params.append(flt.until)
+        if flt.key is not None:
+            name, value = flt.key
+            if not _KEY_NAME.fullmatch(name):
+                raise ValueError(f"not a business key name: {name!r}")
+            clauses.append(f"json_extract(business_keys, '$.{name}') = ?")
+            params.append(value)
+        if flt.after is not None:
+            clauses.append("(received_at, id) > (?, ?)")
+            params.extend(flt.after)
+        where = " WHERE " + " AND ".join(clauses) if clauses else ""
+        params.append(flt.limit)
+        sql = (
+            f"SELECT {_MESSAGE_COLUMNS} FROM messages{where}"  # noqa: S608 - names are fixed
+            " ORDER BY received_at, id LIMIT ?"
+        )
+
+        def job(conn: sqlite3.Connection) -> list[Message]:
+            return [_message(r) for r in conn.execute(sql, params).fetchall()]
 
         return await self._writer.run(job)
 

@@ -13,9 +13,11 @@ File format (``mappings/<partner>/<doctype>.yaml``)::
 
     source: json                  # json | x12 | soap: the decoder feeding this mapping
     target: v1/order              # contract version / document type it produces
+    set: "943"                    # source: x12 only, optional: the set it reads, when the
+                                  # target's type belongs to another set (943 -> shipment)
     extends: ../_base/order.yaml  # optional base mapping; this file overrides or adds fields
     examples:                     # cases `crossdock mappings test` and pytest run (not inherited)
-      - input: examples/order-1.json             # relative to this file
+      - input: examples/order-1.json             # relative to this file (.edi/.x12: X12)
         expected: examples/order-1.expected.json # the canonical JSON it must map to
         name: one-line-order                     # optional; default: the input's file name
     codelists:                    # name -> YAML code list, path relative to this file
@@ -72,7 +74,8 @@ dropped; not an SSCC: null), ``qual``/``quals`` (pick segments by qualifier:
 ``code(codelist, key, default?)``, ``idx()``, ``pos()``, ``root()``, ``parent()``.
 
 Tooling: :func:`lint_file`/:func:`lint_dir` (``crossdock mappings check``: compile errors, target
-fields not in the contract, source paths no example has), :func:`run_examples`
+fields not in the contract, X12 paths the transaction set's structure cannot have, JSON paths
+no example has), :func:`run_examples`
 (``crossdock mappings test``) and :func:`dry_run` (``crossdock map`` and
 ``POST /v1/mappings/dry-run``).
 
@@ -91,6 +94,7 @@ from gateway.mapping._functions import FunctionSpec
 from gateway.mapping._lint import Finding, lint_dir, lint_file
 from gateway.mapping._mapping import Example, Mapping, load_mapping
 from gateway.mapping._registry import MappingRegistry, mapping_files, selected_name
+from gateway.mapping._reverse import canonical_input, map_to_tree, target_set, wire_tree
 
 __all__ = [
     "FUNCTIONS",
@@ -105,13 +109,17 @@ __all__ = [
     "Mapping",
     "MappingFileError",
     "MappingRegistry",
+    "canonical_input",
     "canonical_json",
     "dry_run",
     "lint_dir",
     "lint_file",
     "load_mapping",
+    "map_to_tree",
     "mapping_files",
     "read_sample",
     "run_examples",
     "selected_name",
+    "target_set",
+    "wire_tree",
 ]

@@ -16,7 +16,7 @@ import jmespath
 import yaml
 from jmespath.exceptions import IncompleteExpressionError, JMESPathError, LexerError, ParseError
 
-from gateway.mapping._fast import Resolve, Visit, closure
+from gateway.mapping._fast import Env, Resolve, Specialise, Visit, closure
 from gateway.mapping._functions import ARITY, TABLE_FUNCTIONS
 from gateway.mapping._plan import (
     Const,
@@ -68,10 +68,15 @@ class Compiler:
     """Compiles one mapping's fields against its function table and declared tables."""
 
     def __init__(
-        self, resolve: Resolve, visit: Visit, tables: Mapping[str, frozenset[str]]
+        self,
+        resolve: Resolve,
+        visit: Visit,
+        tables: Mapping[str, frozenset[str]],
+        specialise: Specialise | None = None,
     ) -> None:
         self._resolve = resolve
         self._visit = visit
+        self._env = Env(resolve, visit, specialise)
         self._tables = tables
 
     def object(self, raw: RawObject, path: str) -> ObjectNode:
@@ -193,7 +198,7 @@ class Compiler:
         if keys is not None:
             return PathExpr(keys, text, file_of(node), line_of(node))
         fn = closure(ast, self._resolve, self._visit)
-        return Expr(fn, text, file_of(node), line_of(node))
+        return Expr(fn, text, file_of(node), line_of(node), ast=ast, env=self._env)
 
     def _check(self, ast: dict[str, Any], node: yaml.Node, path: str, text: str) -> None:
         stack = [ast]

@@ -18,10 +18,12 @@ import contracts
 from connectors.errors import StageError, ValidateError
 from connectors.rest.decode import decode_json
 from gateway.mapping._errors import DocumentMapError, MappingFileError
+from gateway.mapping._examples import x12_tree
 from gateway.mapping._registry import MappingRegistry, selected_name
 
 _encode = msgspec.json.Encoder(decimal_format="string").encode
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+_TYPE = re.compile(r"^[a-z0-9][a-z0-9_.-]{0,63}$")  # x12.943: a set with no canonical type
 NO_MAPPING = "(canonical pass-through)"  # the map event of a document without a mapping
 
 
@@ -81,17 +83,22 @@ def dry_run(
     *,
     mapping: str | None = None,
 ) -> DryRun:
-    """Decode ``raw`` (JSON), map it with the partner's mapping and validate it.
+    """Decode ``raw`` (JSON, or an X12 interchange of one set), map it and validate it.
 
     ``mapping`` overrides the selection, as a channel's explicit ``mapping:`` does. Raises
     :class:`DryRunError`; ``ValueError`` for a partner or document type that is not a name.
     """
-    for what, value in (("partner", partner), ("document type", document_type)):
-        if not _NAME.match(value):
-            raise ValueError(f"{what} {value!r} is not a name (lower case, digits, - and _)")
+    if not _NAME.match(partner):
+        raise ValueError(f"partner {partner!r} is not a name (lower case, digits, - and _)")
+    if not _TYPE.match(document_type):
+        raise ValueError(
+            f"document type {document_type!r} is not a name (lower case, digits, ., - and _)"
+        )
     name: str | None = None
     try:
-        tree = decode_json(raw, document_type).tree
+        # an X12 interchange: its one set's tree, as the decode stage builds it
+        is_x12 = raw.lstrip()[:3] == b"ISA"
+        tree = x12_tree(raw) if is_x12 else decode_json(raw, document_type).tree
         name = selected_name(registry.directory, partner, document_type, mapping)
         if name is None:
             name, contract, mapped = NO_MAPPING, "v1", tree
@@ -100,11 +107,13 @@ def dry_run(
             version, _, target_type = (compiled.target or "v1/").partition("/")
             contract = version
             if target_type and target_type != document_type:
-                raise MappingFileError(
-                    compiled.path,
-                    None,
-                    f"the mapping targets {compiled.target}, not {version}/{document_type}",
-                )
+                if not document_type.startswith("x12."):
+                    raise MappingFileError(
+                        compiled.path,
+                        None,
+                        f"the mapping targets {compiled.target}, not {version}/{document_type}",
+                    )
+                document_type = target_type  # x12.943 -> what its mapping makes, as the pipeline
             mapped = compiled.apply(tree)
         canonical = _validate(contract, document_type, mapped)
     except StageError as exc:

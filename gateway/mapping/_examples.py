@@ -19,6 +19,7 @@ import msgspec
 import contracts
 from connectors.errors import DecodeError, StageError
 from connectors.rest.decode import check_json
+from connectors.x12 import decode
 from gateway.mapping._mapping import Example, Mapping
 
 
@@ -51,20 +52,49 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, indent=2, ensure_ascii=False, default=str) + "\n"
 
 
+X12_SUFFIXES = (".edi", ".x12")
+
+
 def read_sample(path: Path) -> Any:
-    """A sample input as a document tree; JSON for now (X12 and SOAP decoders will add theirs)."""
-    if path.suffix != ".json":
+    """A sample input as a document tree: JSON, or an X12 interchange (``.edi``/``.x12``).
+
+    An X12 example holds one transaction set; its tree is what the X12 decode stage hands the
+    mapping, so an example can be the partner's real document rather than its tree as JSON.
+    """
+    if path.suffix != ".json" and path.suffix not in X12_SUFFIXES:
         raise DecodeError(
-            f"{path}: no sample decoder for {path.suffix!r} files yet", code="no_decoder"
+            f"{path}: no sample decoder for {path.suffix!r} files (.json, .edi, .x12)",
+            code="no_decoder",
         )
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise DecodeError(f"{path}: cannot read: {exc.strerror}", code="sample_unreadable") from exc
     try:
-        return check_json(raw)
+        return x12_tree(raw) if path.suffix in X12_SUFFIXES else check_json(raw)
     except DecodeError as exc:
         raise DecodeError(f"{path}: {exc.message}", code=exc.code, path=exc.path) from exc
+
+
+def x12_tree(raw: bytes) -> Any:
+    """The document tree of the one transaction set in ``raw``, as the decode stage builds it.
+
+    More than one set, or a set the gateway would reject (its first error, with the segment
+    position, is the message), is a ``DecodeError``: a dry run or an example maps one set.
+    """
+    sets = decode(raw)
+    if len(sets) != 1:
+        found = ", ".join(f"{s.set_id} {s.control_number}" for s in sets)
+        raise DecodeError(
+            f"decode: one transaction set expected, the interchange has {len(sets)} ({found})",
+            code="x12_one_set_expected",
+        )
+    (xset,) = sets
+    errors = [i for i in (*xset.issues, *xset.envelope_issues) if i.severity == "error"]
+    if errors:
+        first = errors[0]
+        raise DecodeError(first.message, code=first.code, path=f"byte {first.offset}")
+    return xset.tree
 
 
 def contract_of(mapping: Mapping) -> tuple[str, str]:
@@ -79,8 +109,12 @@ def validate_output(mapping: Mapping, mapped: Any) -> msgspec.Struct:
     return contracts.convert(version, document_type, mapped)
 
 
-def run_example(mapping: Mapping, example: Example) -> CaseResult:
+def run_example(mapping: Mapping, example: Example) -> CaseResult:  # noqa: PLR0911 - a return per step
     """Map, validate and compare one example case."""
+    if (mapping.target or "").startswith("x12/"):  # a reverse mapping: docs/x12-outbound.md
+        from gateway.mapping._reverse import run_reverse_example
+
+        return run_reverse_example(mapping, example)
 
     def failed(step: str, problem: str, diff: str = "") -> CaseResult:
         return CaseResult(mapping.path, example.name, example.line, False, step, problem, diff)

@@ -14,11 +14,26 @@ import copy
 import operator
 from collections.abc import Callable
 from numbers import Number
-from typing import Any
+from typing import Any, NamedTuple
 
 Fn = Callable[[Any], Any]
 Visit = Callable[[dict[str, Any], Any], Any]
 Resolve = Callable[[str], Callable[..., Any]]
+Specialise = Callable[[str, tuple[Any, ...]], Callable[..., Any] | None]
+"""``(name, literals) -> callable or None``: see ``MappingFunctions.specialise``."""
+
+
+class Env(NamedTuple):
+    """What one mapping's expressions call: its function table and JMESPath's interpreter.
+
+    Kept on every compiled expression so the code generator (``_codegen``) can translate the
+    expression again, whole, into the function it writes for the mapping.
+    """
+
+    resolve: Resolve
+    visit: Visit
+    specialise: Specialise | None = None
+
 
 _ORDER = {"lt": operator.lt, "gt": operator.gt, "lte": operator.le, "gte": operator.ge}
 
@@ -46,6 +61,28 @@ def _equals(x: Any, y: Any) -> bool:
 
 def _comparable(value: Any) -> bool:
     return _is_number(value) or isinstance(value, str)
+
+
+def not_value(value: Any) -> bool:
+    """``!x``: JMESPath truth negated; ``0`` is true in JMESPath, so ``!0`` is false."""
+    return False if _is_number(value) and value == 0 else not value
+
+
+def equals(x: Any, y: Any) -> bool:
+    """``x == y`` as JMESPath compares (the public name of ``_equals`` for generated code)."""
+    return _equals(x, y)
+
+
+def ordering(op: str) -> Callable[[Any, Any], Any]:
+    """``<``, ``<=``, ``>``, ``>=``: numbers or strings compare, anything else gives null."""
+    order = _ORDER[op]
+
+    def ordered(a: Any, b: Any) -> Any:
+        if not (_comparable(a) and _comparable(b)):
+            return None
+        return order(a, b)
+
+    return ordered
 
 
 def closure(ast: dict[str, Any], resolve: Resolve, visit: Visit) -> Fn:
@@ -183,7 +220,7 @@ def _and(ast: dict[str, Any], parts: list[Fn], resolve: Resolve) -> Fn:
 
 def _not(ast: dict[str, Any], parts: list[Fn], resolve: Resolve) -> Fn:
     (inner,) = parts
-    return lambda v: False if _is_number(result := inner(v)) and result == 0 else not result
+    return lambda v: not_value(inner(v))
 
 
 def _list(ast: dict[str, Any], parts: list[Fn], resolve: Resolve) -> Fn:
@@ -203,15 +240,8 @@ def _compare(ast: dict[str, Any], parts: list[Fn], resolve: Resolve) -> Fn:
         return lambda v: _equals(left(v), right(v))
     if op == "ne":
         return lambda v: not _equals(left(v), right(v))
-    order = _ORDER[op]
-
-    def ordered(value: Any) -> Any:
-        a, b = left(value), right(value)
-        if not (_comparable(a) and _comparable(b)):
-            return None
-        return order(a, b)
-
-    return ordered
+    order = ordering(op)
+    return lambda v: order(left(v), right(v))
 
 
 _BUILDERS: dict[str, Callable[[dict[str, Any], list[Fn], Resolve], Fn]] = {

@@ -12,6 +12,7 @@ leaves its canonical field absent rather than present and empty.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from gateway.mapping._errors import FunctionError
@@ -196,6 +197,59 @@ def _select(items: Any, field: Any, wanted: Any, function: str) -> list[Any] | N
     return [item for item in items if _matches(item, keys, wanted)]
 
 
+def selector(field: Any, wanted: Any, *, first: bool) -> Callable[[Any], Any] | None:
+    """``qual``/``quals`` for literal ``field`` and ``wanted``: the key split and checks done once.
+
+    The returned function takes ``items`` and gives exactly what ``qual``/``quals`` give (it calls
+    them for anything it would refuse, so the error is theirs); ``None`` when the literals are
+    themselves refused (those calls keep failing the ordinary way).
+    """
+    if not isinstance(field, str) or not field or wanted is None:
+        return None
+    keys = tuple(field.split("."))
+    generic = qual if first else quals
+    several = isinstance(wanted, list)
+
+    def select(items: Any) -> Any:
+        if items is None:
+            return None
+        if isinstance(items, dict):
+            items = [items]
+        elif not isinstance(items, list):
+            return generic(items, field, wanted)
+        found = []
+        for item in items:
+            candidate = item
+            for key in keys:
+                if not isinstance(candidate, dict):
+                    break
+                candidate = candidate.get(key)
+            else:
+                if candidate in wanted if several else candidate == wanted:
+                    if first:
+                        return item
+                    found.append(item)
+        return found or None
+
+    if len(keys) != 1 or several:
+        return select
+    (key,) = keys
+
+    def select_one(items: Any) -> Any:  # the common case: qual(REF, 'REF01', 'DP')
+        if items is None:
+            return None
+        if isinstance(items, list):
+            if first:
+                for item in items:
+                    if isinstance(item, dict) and item.get(key) == wanted:
+                        return item
+                return None
+            return [i for i in items if isinstance(i, dict) and i.get(key) == wanted] or None
+        return select(items)
+
+    return select_one
+
+
 def qual(items: Any, field: Any, wanted: Any) -> Any:
     """``qual(list, field, value)``: the first element whose ``field`` equals ``value``.
 
@@ -234,6 +288,33 @@ def idpair(segment: Any, first: Any, wanted: Any) -> Any:
             if element is not None:
                 return segment.get(element)
     return None
+
+
+def pair_reader(first: Any, wanted: Any) -> Callable[[Any], Any] | None:
+    """``idpair`` for literal ``first`` and ``wanted``: the pair table is looked up once.
+
+    Same result as ``idpair`` (which it calls for a non-segment, so the error is the same);
+    ``None`` when the literals themselves are refused.
+    """
+    pairs = _pairs(first) if type(first) is str else None
+    if pairs is None or not isinstance(wanted, str):
+        return None
+
+    def read(segment: Any) -> Any:
+        if segment is None:
+            return None
+        if not isinstance(segment, dict):
+            return idpair(segment, first, wanted)
+        if wanted not in segment.values():  # most qualifiers asked for are not there
+            return None
+        for key, value in segment.items():
+            if value == wanted:
+                element = pairs.get(key)
+                if element is not None:
+                    return segment.get(element)
+        return None
+
+    return read
 
 
 @functools.lru_cache(maxsize=256)

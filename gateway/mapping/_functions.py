@@ -25,7 +25,7 @@ from typing import Any
 import jmespath.functions
 import msgspec
 
-from gateway.mapping import _fn_dates, _fn_decimal, _fn_text
+from gateway.mapping import _fn_dates, _fn_decimal, _fn_text, _fn_x12out
 from gateway.mapping._errors import FunctionError
 from gateway.mapping._tables import Table
 
@@ -43,6 +43,19 @@ class FunctionSpec(msgspec.Struct, frozen=True):
         required = sum(1 for p in self.params if not p.endswith("?"))
         variadic = any(p.endswith("...") for p in self.params)
         return required, None if variadic else len(self.params)
+
+
+class Varies:
+    """The type of :data:`VARIES`."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "VARIES"
+
+
+VARIES = Varies()
+"""In ``specialise``'s literals: an argument known only when a document is mapped."""
 
 
 class _Scope(threading.local):
@@ -116,6 +129,11 @@ _PURE: tuple[tuple[FunctionSpec, Callable[..., Any]], ...] = (
     (_s("pos", "", "1-based position of the current each item"), _pos),
     (_s("root", "", "the whole input document"), _root),
     (_s("parent", "", "the value the current each ran on"), _parent),
+    (_s("to_x12date", "x", "ISO 8601 date/timestamp -> CCYYMMDD"), _fn_x12out.to_x12date),
+    (_s("to_x12time", "x", "ISO 8601 timestamp or time -> HHMM"), _fn_x12out.to_x12time),
+    (_s("to_implied", "x, places", "X12 implied decimal: '12.5',2 -> '1250'"),
+     _fn_x12out.to_implied),
+    (_s("to_x12num", "x", "decimal as X12 R: '10.00' -> '10'"), _fn_x12out.to_x12num),
 )  # fmt: skip
 
 TABLE_FUNCTIONS: dict[str, FunctionSpec] = {
@@ -172,6 +190,46 @@ class MappingFunctions(jmespath.functions.Functions):  # type: ignore[misc]  # j
             return impl
         builtin = super().call_function
         return lambda *args: builtin(function_name, list(args))
+
+    def specialise(self, name: str, literals: tuple[Any, ...]) -> Callable[..., Any] | None:
+        """A faster callable for one call site, given the arguments written as literals.
+
+        ``literals`` has one entry per argument: its value, or ``VARIES``. The callable takes
+        the varying arguments only, in order, and returns (or raises) exactly what the function
+        would; ``None`` when there is nothing to gain. Used by ``_codegen``: literal table names,
+        qualifiers and pair positions are checked and looked up once, not per document.
+        """
+        if name in TABLE_FUNCTIONS:
+            return self._table_reader(name, literals)
+        if len(literals) != 3 or literals[0] is not VARIES or VARIES in literals[1:]:
+            return None
+        if name in ("qual", "quals"):
+            return _fn_text.selector(literals[1], literals[2], first=name == "qual")
+        if name == "idpair":
+            return _fn_text.pair_reader(literals[1], literals[2])
+        return None
+
+    def _table_reader(self, name: str, literals: tuple[Any, ...]) -> Callable[..., Any] | None:
+        """``code('uom', x)``/``lookup('sku', x, 'default')``: a dict look-up for a text key."""
+        table_name, key = literals[0], literals[1]
+        default = literals[2] if len(literals) == 3 else None
+        tables = self._codelists if name == "code" else self._crosswalks
+        table = tables.get(table_name) if isinstance(table_name, str) else None
+        if table is None or key is not VARIES or default is VARIES:
+            return None
+        if isinstance(default, list | dict):  # returned as is: the generic call copies it
+            return None
+        generic = self._impls[name]
+        get = table.entries.get
+        fold = table.ignore_case
+
+        def read(key: Any) -> Any:
+            if type(key) is str:
+                found = get(key.casefold() if fold else key)
+                return default if found is None else found
+            return generic(table_name, key, default)  # null, numbers, and the errors
+
+        return read
 
     def _lookup(self, table: str, key: Any, default: Any = None) -> Any:
         text = _table_key(key, "lookup")

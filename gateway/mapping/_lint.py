@@ -8,13 +8,13 @@ Three checks, each reported with the file and line to open:
   (``target: v1/order`` -> ``contracts.VERSIONS["v1"]["order"]``), through nested Structs,
   lists and tuples, optional and union types and ``dict`` fields: a field the contract does not
   have, an object or a list where the contract has neither, a constant outside an enumeration.
-- **source** (warning): a structure-aware hook per ``source:``. For JSON-shaped samples (``json``
-  today, and ``x12``/``soap`` trees given as JSON until their decoders exist) a path used in an
-  expression that resolves in *none* of the file's example inputs is likely a typo
-  (``order.custmer.name``). Only a warning: examples do not show every optional field. A check
-  against an X12 transaction-set structure would plug in here as another :data:`SOURCE_CHECKS`
-  entry. Only expressions written in the file itself are checked: lines inherited through
-  ``extends`` are checked with the base file's own examples.
+- **source**: a structure-aware hook per ``source:`` (:data:`SOURCE_CHECKS`). ``x12`` (error):
+  every path is checked against the transaction set's structure, segment ids, loops and
+  element positions (:mod:`._x12_paths`): ``BEG.BEG33`` cannot exist, whatever the partner
+  sends. ``json``/``soap`` (warning): a path used in an expression that resolves in *none* of
+  the file's example inputs is likely a typo (``order.custmer.name``); only a warning, since
+  examples do not show every optional field. Only expressions written in the file itself are
+  checked: lines inherited through ``extends`` are checked with the base file.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from gateway.mapping._functions import SCOPE
 from gateway.mapping._mapping import Mapping, load_mapping
 from gateway.mapping._plan import Const, Defaulted, EachNode, Expr, Guard, ListNode, ObjectNode
 from gateway.mapping._registry import mapping_files
+from gateway.mapping._x12_paths import check_structure, parse_chains, structure, x12_set
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,10 @@ def lint_file(path: Path) -> list[Finding]:
         mapping = load_mapping(path)
     except MappingFileError as exc:
         return [Finding(exc.file, exc.line, "error", "compile", exc.problem, exc.expression)]
+    if (mapping.target or "").startswith("x12/"):  # a reverse mapping: docs/x12-outbound.md
+        from gateway.mapping._reverse import check_x12_target
+
+        return [*check_x12_target(mapping), *check_json_paths(mapping)]
     findings = check_target(mapping)
     check = SOURCE_CHECKS.get(mapping.source or "json")
     if check is not None:
@@ -253,6 +258,8 @@ def _call_refs(
         field = str(args[1]["value"])
         out.append((element[0], (*element[1], *field.split("."))))
         return element if name == "qual" else first
+    if name == "idpair" and first is not None and args[1]["type"] == "literal":
+        out.append((first[0], (*first[1], str(args[1]["value"]))))  # the first qualifier element
     return None
 
 
@@ -358,9 +365,30 @@ def check_json_paths(mapping: Mapping) -> list[Finding]:
     return findings
 
 
+def check_x12_paths(mapping: Mapping) -> list[Finding]:
+    """Errors for paths the X12 set's structure cannot have (see :mod:`._x12_paths`).
+
+    A set the connector has no structure for (a flat tree) gets the example-based warnings.
+    """
+    set_id = x12_set(mapping)
+    if set_id is None or structure(set_id) is None:
+        return check_json_paths(mapping)
+    return [
+        Finding(
+            problem.file,
+            problem.line,
+            "error",
+            "source",
+            f"source path `{problem.path}` cannot exist in an X12 {set_id}: {problem.problem}",
+            problem.expression,
+        )
+        for problem in check_structure(mapping, set_id, parse_chains(_refs))
+    ]
+
+
 SOURCE_CHECKS: dict[str, Callable[[Mapping], list[Finding]]] = {
     "json": check_json_paths,
-    "x12": check_json_paths,  # X12 trees come as JSON-shaped samples until the X12 decoder lands
+    "x12": check_x12_paths,
     "soap": check_json_paths,
 }
 """Structure-aware source checks by ``source:``; each returns warnings for one mapping."""

@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 from jmespath.visitor import Options, TreeInterpreter
 
+import contracts
 from gateway.mapping._compile import Compiler
 from gateway.mapping._errors import FieldError, MappingFileError
 from gateway.mapping._functions import SCOPE, MappingFunctions
@@ -29,6 +30,7 @@ _TOP_KEYS = (
     "description",
     "source",
     "target",
+    "set",
     "extends",
     "codelists",
     "crosswalks",
@@ -36,6 +38,14 @@ _TOP_KEYS = (
     "examples",
 )
 _SOURCES = ("json", "x12", "soap")
+
+
+def _is_contract(source: str) -> bool:
+    """``v1/order``: a reverse mapping reads a canonical document (docs/x12-outbound.md)."""
+    version, _, document_type = source.partition("/")
+    return document_type in contracts.VERSIONS.get(version, {})
+
+
 _SECTIONS = {"codelists": "codelist", "crosswalks": "crosswalk"}
 
 Seen = list[tuple[Path, Stamp | None]]
@@ -67,7 +77,7 @@ class Mapping:
     Immutable after compilation and safe to share between threads and tasks.
     """
 
-    __slots__ = ("_root", "examples", "files", "path", "source", "target")
+    __slots__ = ("_root", "examples", "files", "path", "source", "target", "x12_set")
 
     def __init__(
         self,
@@ -78,10 +88,14 @@ class Mapping:
         files: tuple[tuple[Path, Stamp | None], ...],
         root: ObjectNode,
         examples: tuple[Example, ...] = (),
+        x12_set: str | None = None,
     ) -> None:
         self.path = path
         self.source = source
         self.target = target
+        #: ``set: "943"``: the X12 transaction set a ``source: x12`` mapping reads, for sets
+        #: whose canonical type another set already claims (``mappings check`` lints against it)
+        self.x12_set = x12_set
         self.files = files
         self.examples = examples
         self._root = root
@@ -118,6 +132,7 @@ class _Spec:
     def __init__(self) -> None:
         self.source: str | None = None
         self.target: str | None = None
+        self.x12_set: str | None = None
         self.tables: dict[str, dict[str, tuple[Path, yaml.Node]]] = {k: {} for k in _SECTIONS}
         self.fields: RawObject | None = None
         self.examples: tuple[Example, ...] = ()
@@ -148,10 +163,16 @@ def _read(
     spec = _Spec() if "extends" not in top else _base(path, top["extends"][1], seen, chain)
     if "source" in top:
         spec.source = text_of(top["source"][1], "`source`")
-        if spec.source not in _SOURCES:
-            raise fail(top["source"][1], f"`source` must be one of {', '.join(_SOURCES)}")
+        if spec.source not in _SOURCES and not _is_contract(spec.source):
+            raise fail(
+                top["source"][1],
+                f"`source` must be one of {', '.join(_SOURCES)}, or a contract (v1/order) for "
+                "a reverse mapping to X12",
+            )
     if "target" in top:
         spec.target = text_of(top["target"][1], "`target`")
+    if "set" in top:
+        spec.x12_set = text_of(top["set"][1], "`set`")
     for section in _SECTIONS:
         if section in top:
             for name, (_, value) in pairs(top[section][1], f"`{section}`").items():
@@ -184,7 +205,9 @@ def _examples(path: Path, node: yaml.Node) -> tuple[Example, ...]:
         name = (
             text_of(entries["name"][1], "`name`")
             if "name" in entries
-            else input_path.name.removesuffix(".json")
+            else input_path.stem
+            if input_path.suffix in (".json", ".edi", ".x12")
+            else input_path.name
         )
         if name in names:
             raise fail(item, f"two examples are named `{name}`; give one a `name:`")
@@ -207,7 +230,8 @@ def compile_mapping(path: Path, cache: TableCache, seen: Seen) -> Mapping:
     functions = MappingFunctions(loaded["codelists"], loaded["crosswalks"])
     visit = TreeInterpreter(Options(custom_functions=functions)).visit
     names = {section: frozenset(tables) for section, tables in loaded.items()}
-    root = Compiler(functions.resolve, visit, names).object(spec.fields, "")
+    compiler = Compiler(functions.resolve, visit, names, specialise=functions.specialise)
+    root = compiler.object(spec.fields, "")
     return Mapping(
         path=path,
         source=spec.source,
@@ -215,6 +239,7 @@ def compile_mapping(path: Path, cache: TableCache, seen: Seen) -> Mapping:
         files=tuple(seen),
         root=root,
         examples=spec.examples,
+        x12_set=spec.x12_set,
     )
 
 

@@ -2,20 +2,25 @@
 
 ``None`` means *absent*: the enclosing object leaves the key out, the enclosing list drops the
 item. Empty objects and lists count as absent too, so an optional block whose source is missing
-(no shipping address) does not appear as ``{}``. The hot path stays tight: expressions are parsed
-once into Python closures (see ``_fast``), plain paths are walked inline, ``when``/``required``
-cost nothing where unused, and field paths for error messages are only assembled on failure.
+(no shipping address) does not appear as ``{}``.
+
+The tree is the reference semantics, what lint walks, and the error path. Documents normally go
+through one Python function that ``_codegen`` writes for the whole tree below an object the
+first time it is built; when that function raises (a function refused a value, a required field
+is missing), the object is built again here, node by node, which raises the located error
+(file, line, expression, value, target path). Field paths are only assembled on failure.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from jmespath.exceptions import JMESPathTypeError
 
 from gateway.mapping._errors import FieldError, FunctionError
+from gateway.mapping._fast import Env
 from gateway.mapping._functions import SCOPE
 
 
@@ -28,15 +33,30 @@ class Node(Protocol):
 
 
 class Expr:
-    """A compiled expression, with where it was written for error messages."""
+    """A compiled expression, with where it was written for error messages.
 
-    __slots__ = ("file", "fn", "line", "text")
+    ``ast`` (JMESPath's parsed tree) and ``env`` (the mapping's functions) let ``_codegen``
+    translate the expression into the mapping's generated function; without them it calls ``fn``.
+    """
 
-    def __init__(self, fn: Callable[[Any], Any], text: str, file: str, line: int) -> None:
+    __slots__ = ("ast", "env", "file", "fn", "line", "text")
+
+    def __init__(
+        self,
+        fn: Callable[[Any], Any],
+        text: str,
+        file: str,
+        line: int,
+        *,
+        ast: dict[str, Any] | None = None,
+        env: Env | None = None,
+    ) -> None:
         self.fn = fn
         self.text = text
         self.file = file
         self.line = line
+        self.ast = ast
+        self.env = env
 
     def build(self, value: Any) -> Any:
         """Evaluate; any exception becomes a located ``FieldError``."""
@@ -110,14 +130,18 @@ class Const:
         return copy.deepcopy(self.value) if self.copy else self.value
 
 
+Build = Callable[[Any], Any]
+
+
 class ObjectNode:
     """A target object: one entry per field, absent fields left out.
 
-    The hottest loop of ``apply``: an expression field calls its closure directly (one call,
-    not two) and this loop turns a failure into the expression's located ``FieldError``.
+    ``build`` runs the function ``_codegen`` generated for this object's whole subtree (made on
+    first use, so only objects that documents reach pay for it); ``interpret`` is the same
+    mapping node by node, used when the generated function raises, to locate the failure.
     """
 
-    __slots__ = ("_plan", "fields", "where")
+    __slots__ = ("_fast", "_plan", "fields", "where")
 
     def __init__(
         self,
@@ -130,9 +154,29 @@ class ObjectNode:
             (key, node.fn, node) if isinstance(node, Expr) else (key, node.build, None)
             for key, node in fields
         )
+        self._fast: Build | Literal[False] | None = None  # None: not generated yet
 
     def build(self, value: Any) -> dict[str, Any] | None:
-        """Build every field from the same input value."""
+        """Build every field from the same input value (the generated function, if any)."""
+        fast = self._fast
+        if fast is None:
+            from gateway.mapping._codegen import generate  # _codegen imports this module
+
+            fast = self._fast = generate(self) or False
+        if fast is False:  # the generator declined this tree (see ``_codegen.generate``)
+            return self.interpret(value)
+        scope = SCOPE
+        index, depth = scope.index, len(scope.parents)
+        try:
+            result: dict[str, Any] | None = fast(value)
+        except Exception:  # the interpreted plan below raises the located FieldError
+            scope.index = index  # an `each` the generated code left mid-way
+            del scope.parents[depth:]
+            return self.interpret(value)
+        return result
+
+    def interpret(self, value: Any) -> dict[str, Any] | None:
+        """Build every field node by node, turning a failure into a located ``FieldError``."""
         out: dict[str, Any] = {}
         for key, build, expr in self._plan:
             try:

@@ -19,6 +19,7 @@ from gateway.logs import message_id_var, trace_id_var
 from gateway.mapping import MappingRegistry
 from gateway.metrics import Metrics
 from gateway.pipeline.stages import StageFailedError, run_stages
+from gateway.pipeline.x12_reconcile import is_inbound_ack, reconcile_message
 
 log = logging.getLogger("crossdock.pipeline")
 
@@ -76,7 +77,10 @@ class Processor:
         trace_id_var.set(message.trace_id)
         now = time.time()
         try:
-            result = run_stages(self.config, self.mappings, message, now)
+            if is_inbound_ack(self.config, message):  # a partner's 997/999: reconcile it
+                result = await reconcile_message(self.journal, message, now)
+            else:
+                result = run_stages(self.config, self.mappings, message, now)
         except StageFailedError as failure:
             await self._fail(message, failure, now)
             return

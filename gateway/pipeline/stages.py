@@ -19,8 +19,10 @@ from connectors.rest.decode import decode_json
 from connectors.soap import decode_envelope
 from connectors.x12 import decode_set
 from gateway.config import Channel, Config
+from gateway.config.model import API_CHANNEL_PREFIX, wire_contract
 from gateway.journal import Event, Message, NewDelivery
 from gateway.mapping import NO_MAPPING, MappingRegistry
+from gateway.pipeline.subscriptions import subscribed
 
 _encode = msgspec.json.Encoder(decimal_format="string").encode
 
@@ -96,10 +98,32 @@ def map_document(
     return name, mapping.apply(tree)
 
 
+def produced_type(
+    channel: Channel, mappings: MappingRegistry, mapping_name: str, document_type: str
+) -> str:
+    """The document type a mapping makes (its ``target:``), else the decoded one.
+
+    X12 943 and 944 have no canonical type of their own (they arrive as ``x12.943``,
+    ``x12.944``); their mappings say what they produce (``target: v1/warehouse_shipment``), and
+    that is what is validated and routed. A target on another contract version is ignored.
+    """
+    if mapping_name == NO_MAPPING:
+        return document_type
+    version, _, produced = (mappings.get(mapping_name).target or "").partition("/")
+    return produced if produced and version == channel.contract else document_type
+
+
 def validate(channel: Channel, document_type: str, mapped: Any) -> msgspec.Struct:
-    """Canonical shape -> contract Struct; errors name the field path and the expectation."""
+    """Canonical shape -> contract Struct; errors name the field path and the expectation.
+
+    A channel on another contract version (``contract: v2``) is validated as that version and
+    returned as the canonical version, so the journal and every destination see one document.
+    """
     try:
-        return contracts.convert(channel.contract, document_type, mapped)
+        document = contracts.convert(channel.contract, document_type, mapped)
+        return contracts.translate(
+            document_type, document, channel.contract, contracts.CANONICAL_VERSION
+        )
     except contracts.UnknownDocumentTypeError as exc:
         raise ValidateError(str(exc), code="unknown_contract") from exc
     except msgspec.ValidationError as exc:
@@ -150,6 +174,9 @@ def run_stages(
     """Run decode, map, validate and route; raise :class:`StageFailedError` at the first failure."""
     events: list[Event] = []
     channel = config.channel_for(message.channel)
+    wire = wire_contract(message.content_type)
+    if channel is not None and wire is not None and message.channel.startswith(API_CHANNEL_PREFIX):
+        channel = msgspec.structs.replace(channel, contract=wire)  # a /v2 body, kept as sent
 
     def ok(stage: str, **detail: Any) -> None:
         at = time.time() if now is None else now
@@ -165,9 +192,11 @@ def run_stages(
         document_type = decoded.document_type or channel.document_type
         mapping_name, mapped = map_document(channel, mappings, decoded.tree, document_type)
         ok("map", mapping=mapping_name)
+        document_type = produced_type(channel, mappings, mapping_name, document_type)
         canonical = validate(channel, document_type, mapped)
         ok("validate", contract=f"{channel.contract}/{document_type}")
         deliveries = route(config, message, document_type)
+        deliveries += subscribed(config, message, document_type, canonical)  # webhooks out
         ok("route", destinations=[d.destination for d in deliveries])
     except StageError as exc:
         raise StageFailedError(exc, events) from exc

@@ -102,6 +102,14 @@ def write_config(
               document_types: [order]
               destinations: [{destination}]
         """,
+        # the crash test bursts hundreds of POSTs, then status reads: the plans allow it
+        "api.yaml": """
+            rate_limits:
+              default: { rate: 50, burst: 100 }
+              partners:
+                acme: { rate: 10000, burst: 2000, name: e2e-burst }
+                ops: { rate: 10000, burst: 2000, name: e2e-ops }
+        """,
     }
     for name, text in files.items():
         (folder / name).write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")

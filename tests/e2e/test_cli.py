@@ -17,6 +17,7 @@ import msgspec
 import pytest
 
 from gateway.demo.receiver import Ok, Reject, running_receiver
+from tests.support import auth_headers
 
 from .support import (
     Serve,
@@ -186,7 +187,8 @@ async def test_cli_redeliver_is_delivered_by_the_running_gateway(
         served = serve(config, data, CROSSDOCK_POLL_INTERVAL="0.1")
         await served.wait_ready()
 
-        async with httpx.AsyncClient(base_url=served.url, timeout=30) as client:
+        acme = await auth_headers(data, "acme")
+        async with httpx.AsyncClient(base_url=served.url, timeout=30, headers=acme) as client:
             ids = []
             for n in range(count):
                 response = await client.post(

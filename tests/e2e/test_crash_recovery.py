@@ -21,6 +21,7 @@ import msgspec
 import pytest
 
 from gateway.demo.receiver import Slow, running_receiver
+from tests.support import OPS_SCOPES, auth_headers
 
 from .support import Serve, order, query_journal, wait_until, write_config
 
@@ -29,7 +30,9 @@ KILL_AFTER = BURST // 2
 DESTINATION = "erp"
 
 
-async def _burst(base_url: str, kill: Callable[[], None]) -> tuple[dict[str, int], int]:
+async def _burst(
+    base_url: str, kill: Callable[[], None], auth: dict[str, str]
+) -> tuple[dict[str, int], int]:
     """POST BURST orders at once; call ``kill()`` once KILL_AFTER were accepted.
 
     Returns ({message_id: n} for every 202, how many POSTs got no answer).
@@ -38,7 +41,9 @@ async def _burst(base_url: str, kill: Callable[[], None]) -> tuple[dict[str, int
     lost = 0
     killed = False
     limits = httpx.Limits(max_connections=48, max_keepalive_connections=48)
-    async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
+    async with httpx.AsyncClient(
+        base_url=base_url, timeout=30, limits=limits, headers=auth
+    ) as client:
 
         async def post(n: int) -> None:
             nonlocal lost, killed
@@ -78,7 +83,7 @@ async def test_kill_9_mid_burst_loses_nothing_and_completes_each_delivery_once(
 
         first = serve(config, data, **env)
         await first.wait_ready()
-        accepted, lost = await _burst(first.url, first.kill)
+        accepted, lost = await _burst(first.url, first.kill, await auth_headers(data, "acme"))
         await asyncio.to_thread(first.proc.wait, 30)
         assert first.proc.returncode == -9
         seen_before_restart = len(rx.received)
@@ -128,7 +133,8 @@ async def test_kill_9_mid_burst_loses_nothing_and_completes_each_delivery_once(
         not_ok = sum(len(a) - 1 for a in attempts.values())
 
         # -- the API agrees -------------------------------------------------------------------
-        async with httpx.AsyncClient(base_url=second.url, timeout=30) as client:
+        ops = await auth_headers(data, "ops", OPS_SCOPES)
+        async with httpx.AsyncClient(base_url=second.url, timeout=30, headers=ops) as client:
             sem = asyncio.Semaphore(16)
 
             async def status(mid: str) -> Any:

@@ -11,7 +11,7 @@ import pytest
 
 from gateway.demo.receiver import FailThenOk, Ok, RateLimited, Reject, Slow, running_receiver
 from gateway.journal import DeadLetterFilter
-from tests.support import eventually, order, post_json, running_gateway, write_config
+from tests.support import GatewayAuth, eventually, order, post_json, running_gateway, write_config
 
 FAST_RETRY = {"initial_delay": 0.05, "max_delay": 0.2, "max_attempts": 4, "max_age": 60}
 
@@ -35,7 +35,10 @@ async def _dead(gw, message_id: str) -> bool:  # type: ignore[no-untyped-def]
 async def test_message_flows_to_receiver_with_stable_idempotency_key(tmp_path: Path) -> None:
     async with running_receiver({"/erp": FailThenOk(n=2, status=503)}) as rx:
         write_config(tmp_path, {"erp": {"url": f"{rx.url}/erp", "retry": FAST_RETRY}})
-        async with running_gateway(tmp_path) as (gw, base), httpx.AsyncClient() as client:
+        async with (
+            running_gateway(tmp_path) as (gw, base),
+            httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+        ):
             mid = await post_json(client, base, order("PO-77"))
             await eventually(lambda: _delivered(gw, mid))
             got = rx.received_on("/erp")
@@ -63,7 +66,10 @@ async def test_message_flows_to_receiver_with_stable_idempotency_key(tmp_path: P
 async def test_receiver_down_dead_letters_after_attempt_limit(tmp_path: Path) -> None:
     port = _free_port()  # nothing listens here
     write_config(tmp_path, {"erp": {"url": f"http://127.0.0.1:{port}/x", "retry": FAST_RETRY}})
-    async with running_gateway(tmp_path) as (gw, base), httpx.AsyncClient() as client:
+    async with (
+        running_gateway(tmp_path) as (gw, base),
+        httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+    ):
         mid = await post_json(client, base, order())
         await eventually(lambda: _dead(gw, mid))
         [dl] = await gw.journal.dead_letters(DeadLetterFilter(destination="erp"))
@@ -78,7 +84,10 @@ async def test_slow_receiver_times_out_and_is_retried(tmp_path: Path) -> None:
     async with running_receiver({"/slow": Slow(seconds=3)}) as rx:
         retry = {**FAST_RETRY, "max_attempts": 2}
         write_config(tmp_path, {"erp": {"url": f"{rx.url}/slow", "timeout": 0.3, "retry": retry}})
-        async with running_gateway(tmp_path) as (gw, base), httpx.AsyncClient() as client:
+        async with (
+            running_gateway(tmp_path) as (gw, base),
+            httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+        ):
             mid = await post_json(client, base, order())
             await eventually(lambda: _dead(gw, mid))
             attempts = await gw.journal.attempts(f"{mid}.erp")
@@ -89,7 +98,10 @@ async def test_slow_receiver_times_out_and_is_retried(tmp_path: Path) -> None:
 async def test_429_retry_after_is_honoured(tmp_path: Path) -> None:
     async with running_receiver({"/rl": RateLimited(n=1, retry_after=1)}) as rx:
         write_config(tmp_path, {"erp": {"url": f"{rx.url}/rl", "retry": FAST_RETRY}})
-        async with running_gateway(tmp_path) as (gw, base), httpx.AsyncClient() as client:
+        async with (
+            running_gateway(tmp_path) as (gw, base),
+            httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+        ):
             mid = await post_json(client, base, order())
             await eventually(lambda: _delivered(gw, mid))
             first, second = await gw.journal.attempts(f"{mid}.erp")
@@ -102,7 +114,10 @@ async def test_429_retry_after_is_honoured(tmp_path: Path) -> None:
 async def test_4xx_is_fatal_and_not_retried(tmp_path: Path) -> None:
     async with running_receiver({"/bad": Reject(status=422)}) as rx:
         write_config(tmp_path, {"erp": {"url": f"{rx.url}/bad", "retry": FAST_RETRY}})
-        async with running_gateway(tmp_path) as (gw, base), httpx.AsyncClient() as client:
+        async with (
+            running_gateway(tmp_path) as (gw, base),
+            httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+        ):
             mid = await post_json(client, base, order())
             await eventually(lambda: _dead(gw, mid))
             [dl] = await gw.journal.dead_letters(DeadLetterFilter())
@@ -125,7 +140,10 @@ async def test_circuit_breaker_stops_attempts_while_open(tmp_path: Path) -> None
             "breaker": {"failure_threshold": 3, "reset_timeout": 1.0},
         }
         write_config(tmp_path, {"erp": spec})
-        async with running_gateway(tmp_path) as (_gw, base), httpx.AsyncClient() as client:
+        async with (
+            running_gateway(tmp_path) as (_gw, base),
+            httpx.AsyncClient(auth=GatewayAuth(_gw)) as client,
+        ):
             await post_json(client, base, order())
 
             async def breaker_open() -> bool:
@@ -145,7 +163,10 @@ async def test_redeliver_after_receiver_recovers_via_api(tmp_path: Path) -> None
     async with running_receiver({"/erp": Reject(status=503)}) as rx:
         retry = {**FAST_RETRY, "max_attempts": 2}
         write_config(tmp_path, {"erp": {"url": f"{rx.url}/erp", "retry": retry}})
-        async with running_gateway(tmp_path) as (gw, base), httpx.AsyncClient() as client:
+        async with (
+            running_gateway(tmp_path) as (gw, base),
+            httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+        ):
             mid = await post_json(client, base, order())
             await eventually(lambda: _dead(gw, mid))
             listed = (await client.get(f"{base}/v1/ops/dead-letters?destination=erp")).json()
@@ -161,14 +182,16 @@ async def test_redeliver_after_receiver_recovers_via_api(tmp_path: Path) -> None
             assert keys == {f"{mid}.erp"}
             events = await gw.journal.events(mid)
             replay = [e for e in events if e.stage == "replay"]
-            assert replay and replay[0].actor.startswith("maria")
+            # the verified client id acts; the header is only a note beside it
+            assert replay and replay[0].actor.startswith("cdc_")
+            assert replay[0].actor.endswith(" (for maria)")
             again = await client.post(f"{base}/v1/ops/dead-letters/{item['id']}/redeliver")
             assert again.status_code == 409
             assert again.headers["content-type"].startswith("application/problem+json")
             assert (await client.get(f"{base}/v1/ops/dead-letters")).json()["items"] == []
             [entry] = (await client.get(f"{base}/v1/ops/audit")).json()["items"]
             assert (entry["action"], entry["target"]) == ("redeliver", item["id"])
-            assert entry["actor"].startswith("maria (api 127.0.0.1")
+            assert entry["actor"] == replay[0].actor
 
 
 @pytest.mark.parametrize("action", ["redeliver", "discard"])
@@ -178,7 +201,10 @@ async def test_bulk_replay_by_filter(tmp_path: Path, action: str) -> None:
         breaker = {"failure_threshold": 100}  # five straight failures would otherwise open it
         spec = {"url": f"{rx.url}/erp", "retry": retry, "breaker": breaker}
         write_config(tmp_path, {"erp": spec})
-        async with running_gateway(tmp_path) as (gw, base), httpx.AsyncClient() as client:
+        async with (
+            running_gateway(tmp_path) as (gw, base),
+            httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+        ):
             ids = [await post_json(client, base, order(f"PO-{i}")) for i in range(5)]
             for mid in ids:
                 await eventually(lambda mid=mid: _dead(gw, mid))

@@ -13,7 +13,15 @@ import pytest
 from gateway.demo.receiver import Ok, Reject, running_receiver
 from gateway.journal import DeadLetterFilter
 from gateway.logs import configure_logging
-from tests.support import SAMPLES, eventually, order, post_json, running_gateway, write_config
+from tests.support import (
+    SAMPLES,
+    GatewayAuth,
+    eventually,
+    order,
+    post_json,
+    running_gateway,
+    write_config,
+)
 
 
 async def _count_messages(gw) -> int:  # type: ignore[no-untyped-def]
@@ -50,7 +58,7 @@ async def test_malformed_json_samples(
     raw = (SAMPLES / "malformed" / sample).read_bytes()
     write_config(tmp_path, {})
     async with running_gateway(tmp_path, workers_enabled=False) as (gw, base):
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(auth=GatewayAuth(gw)) as client:
             r = await client.post(
                 f"{base}/v1/inbound/json", content=raw, headers={"content-type": "application/json"}
             )
@@ -70,7 +78,7 @@ async def test_malformed_json_samples(
 async def test_refusals_name_the_problem_and_write_nothing(tmp_path: Path) -> None:
     write_config(tmp_path, {})
     async with running_gateway(tmp_path, workers_enabled=False) as (gw, base):
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(auth=GatewayAuth(gw)) as client:
             unknown = await client.post(f"{base}/v1/inbound/nope", json=order())
             body = _problem(unknown, 404, "unknown_channel")
             assert "nope" in str(body["detail"])
@@ -101,7 +109,7 @@ async def test_refusals_name_the_problem_and_write_nothing(tmp_path: Path) -> No
 async def test_app_wide_body_limit_is_problem_json(tmp_path: Path) -> None:
     write_config(tmp_path, {}, channels=[{"name": "json", "partner": "acme"}])
     async with running_gateway(tmp_path, workers_enabled=False, max_body_bytes=1000) as (gw, base):
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(auth=GatewayAuth(gw)) as client:
             r = await client.post(
                 f"{base}/v1/inbound/json",
                 content=b"[" + b"1," * 2000 + b"1]",
@@ -115,7 +123,7 @@ async def test_accept_answers_202_with_status_url_and_trace(tmp_path: Path) -> N
     write_config(tmp_path, {})
     async with running_gateway(tmp_path, workers_enabled=False) as (_gw, base):
         trace = "4bf92f3577b34da6a3ce929d0e0e4736"
-        async with httpx.AsyncClient() as client:
+        async with httpx.AsyncClient(auth=GatewayAuth(_gw)) as client:
             r = await client.post(
                 f"{base}/v1/inbound/json",
                 json=order(),
@@ -133,7 +141,10 @@ async def test_accept_answers_202_with_status_url_and_trace(tmp_path: Path) -> N
 
 async def test_contract_violation_dead_letters_at_validate_with_path(tmp_path: Path) -> None:
     write_config(tmp_path, {})
-    async with running_gateway(tmp_path) as (gw, base), httpx.AsyncClient() as client:
+    async with (
+        running_gateway(tmp_path) as (gw, base),
+        httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+    ):
         bad = order()
         bad["lines"][0]["line_number"] = "2"  # a string for an int is not coerced
         mid = await post_json(client, base, bad)
@@ -170,7 +181,10 @@ async def test_reprocess_after_mapping_fix(tmp_path: Path) -> None:
         mapping = tmp_path / "mappings" / "shop" / "order.yaml"
         mapping.write_text(MAPPING_BROKEN)  # reads order.created; the shop sends created_at
         write_config(tmp_path, {"erp": {"url": f"{rx.url}/erp"}}, channels=channels)
-        async with running_gateway(tmp_path) as (gw, base), httpx.AsyncClient() as client:
+        async with (
+            running_gateway(tmp_path) as (gw, base),
+            httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+        ):
             shop = {
                 "order": {
                     "number": "SO-9",
@@ -206,7 +220,10 @@ async def test_metrics_health_and_logs(tmp_path: Path, monkeypatch: pytest.Monke
                 "secret_headers": {"Authorization": {"env": "ERP_TOKEN"}},
             }
             write_config(tmp_path, {"erp": spec})
-            async with running_gateway(tmp_path) as (gw, base), httpx.AsyncClient() as client:
+            async with (
+                running_gateway(tmp_path) as (gw, base),
+                httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+            ):
                 assert (await client.get(f"{base}/healthz")).json() == {"status": "ok"}
                 ready = await client.get(f"{base}/readyz")
                 assert ready.status_code == 200

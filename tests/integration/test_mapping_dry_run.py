@@ -17,20 +17,26 @@ from litestar.testing import AsyncTestClient
 
 from gateway.api.mapping_dry_run import mapping_dry_run
 from gateway.api.problems import EXCEPTION_HANDLERS
+from gateway.auth import AuthService
 from gateway.mapping import MappingRegistry
+from tests.support import OPS_SCOPES, auth_headers
 
 MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 DEMO = MAPPINGS / "demo-shop" / "examples"
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[AsyncTestClient[Litestar]]:
+async def client(tmp_path: Path) -> AsyncIterator[AsyncTestClient[Litestar]]:
     app = Litestar(
         route_handlers=[mapping_dry_run],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
     )
     app.state.gateway = SimpleNamespace(mappings=MappingRegistry(MAPPINGS))
+    app.state.auth = AuthService(tmp_path)
+    await app.state.auth.open()
     async with AsyncTestClient(app=app) as test_client:
+        # an operations client: dry-runs any partner's mappings (isolation: test_governance)
+        test_client.headers.update(await auth_headers(tmp_path, "ops", OPS_SCOPES))
         yield test_client
 
 

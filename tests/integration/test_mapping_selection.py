@@ -11,7 +11,7 @@ import httpx
 
 from gateway.demo.receiver import Ok, running_receiver
 from gateway.journal import DeadLetterFilter
-from tests.support import eventually, order, post_json, running_gateway, write_config
+from tests.support import GatewayAuth, eventually, order, post_json, running_gateway, write_config
 
 SHOP_ORDER = """
 source: json
@@ -59,7 +59,10 @@ async def test_partner_file_is_used_and_others_pass_through(tmp_path: Path) -> N
     async with running_receiver({"/erp": Ok()}) as rx:
         _write_mapping(tmp_path, "shop/order.yaml", SHOP_ORDER.replace("NOTE", "partner file"))
         write_config(tmp_path, {"erp": {"url": f"{rx.url}/erp"}}, channels=CHANNELS)
-        async with running_gateway(tmp_path) as (gw, base), httpx.AsyncClient() as client:
+        async with (
+            running_gateway(tmp_path) as (gw, base),
+            httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+        ):
             shop_id = await post_json(client, base, SHOP, channel="shop")
             acme_id = await post_json(client, base, order("PO-77"), channel="json")
             await eventually(lambda: len(rx.received_on("/erp")) == 2)
@@ -79,7 +82,10 @@ async def test_an_explicit_channel_mapping_wins(tmp_path: Path) -> None:
         _write_mapping(tmp_path, "shop/special.yaml", SHOP_ORDER.replace("NOTE", "explicit"))
         channels = [{**CHANNELS[1], "mapping": "shop/special.yaml"}]
         write_config(tmp_path, {"erp": {"url": f"{rx.url}/erp"}}, channels=channels)
-        async with running_gateway(tmp_path) as (gw, base), httpx.AsyncClient() as client:
+        async with (
+            running_gateway(tmp_path) as (gw, base),
+            httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+        ):
             mid = await post_json(client, base, SHOP, channel="shop")
             await eventually(lambda: len(rx.received_on("/erp")) == 1)
             assert json.loads(rx.received_on("/erp")[0].body)["notes"] == ["explicit"]
@@ -91,7 +97,10 @@ async def test_a_broken_partner_file_dead_letters_at_map_and_reprocesses(tmp_pat
         broken = SHOP_ORDER.replace("iso_date(", "isodate(")  # unknown function: no compile
         path = _write_mapping(tmp_path, "shop/order.yaml", broken)
         write_config(tmp_path, {"erp": {"url": f"{rx.url}/erp"}}, channels=CHANNELS)
-        async with running_gateway(tmp_path) as (gw, base), httpx.AsyncClient() as client:
+        async with (
+            running_gateway(tmp_path) as (gw, base),
+            httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+        ):
             mid = await post_json(client, base, SHOP, channel="shop")
             [dl] = await eventually(lambda: gw.journal.dead_letters(DeadLetterFilter()))
             assert dl.stage == "map"

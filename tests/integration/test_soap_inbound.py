@@ -18,7 +18,7 @@ import gateway.serve
 from connectors.soap import decode_envelope
 from gateway.api import soap
 from gateway.runtime import Gateway
-from tests.support import SAMPLES, running_gateway, write_config
+from tests.support import SAMPLES, GatewayAuth, running_gateway, write_config
 
 SOAP_SAMPLES = SAMPLES / "soap"
 FIXTURES = Path(__file__).resolve().parents[1] / "unit" / "connectors" / "soap" / "fixtures"
@@ -105,7 +105,10 @@ async def test_a_stock_quote_is_acknowledged_and_journaled(
     tmp_path: Path, with_soap_route: None
 ) -> None:
     body = stock_quote()
-    async with soap_gateway(tmp_path) as (gw, base), httpx.AsyncClient() as client:
+    async with (
+        soap_gateway(tmp_path) as (gw, base),
+        httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+    ):
         r = await client.post(
             f"{base}/v1/inbound/soap/quotes",
             content=body,
@@ -133,7 +136,10 @@ async def test_a_stock_quote_is_acknowledged_and_journaled(
 
 
 async def test_soap_12_is_acknowledged_in_soap_12(tmp_path: Path, with_soap_route: None) -> None:
-    async with soap_gateway(tmp_path) as (_gw, base), httpx.AsyncClient() as client:
+    async with (
+        soap_gateway(tmp_path) as (_gw, base),
+        httpx.AsyncClient(auth=GatewayAuth(_gw)) as client,
+    ):
         r = await client.post(
             f"{base}/v1/inbound/soap/quotes",
             content=stock_quote(ns=SOAP12),
@@ -149,7 +155,10 @@ async def test_purolator_is_validated_against_its_mapped_schema(
 ) -> None:
     raw = (SOAP_SAMPLES / "purolator_tracking_request_envelope.xml").read_bytes()
     bad = raw.replace(b"<v1:Language>en<", b"<v1:Language>de<")
-    async with soap_gateway(tmp_path) as (gw, base), httpx.AsyncClient() as client:
+    async with (
+        soap_gateway(tmp_path) as (gw, base),
+        httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+    ):
         ok = await client.post(
             f"{base}/v1/inbound/soap/purolator", content=raw, headers={"content-type": "text/xml"}
         )
@@ -174,7 +183,10 @@ async def test_bad_input_is_a_fault_and_nothing_is_journaled(
         b'<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body>&x;</e:Body>'
         b"</e:Envelope>"
     )
-    async with soap_gateway(tmp_path) as (gw, base), httpx.AsyncClient() as client:
+    async with (
+        soap_gateway(tmp_path) as (gw, base),
+        httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+    ):
         url = f"{base}/v1/inbound/soap/quotes"
         xml = {"content-type": "text/xml"}
         r = await client.post(url, content=stock_quote(account_id="two"), headers=xml)

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from gateway.runtime import Gateway
-from tests.support import SAMPLES, running_gateway, write_config
+from tests.support import SAMPLES, GatewayAuth, running_gateway, write_config
 
 X12 = SAMPLES / "x12"
 SAMPLE = X12 / "850" / "edieng_850_ok.edi"  # one interchange, ISA13 000003438, one 850
@@ -56,7 +56,10 @@ async def _journaled(gw: Gateway) -> int:
 async def test_same_file_twice_is_409_with_the_original_and_nothing_new(tmp_path: Path) -> None:
     raw = SAMPLE.read_bytes()
     _setup(tmp_path)
-    async with running_gateway(tmp_path) as (gw, base), httpx.AsyncClient() as client:
+    async with (
+        running_gateway(tmp_path) as (gw, base),
+        httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+    ):
         [original] = await _ids(await _post(client, base, raw))
         stored = await gw.journal.get_message(original)
         assert stored is not None
@@ -90,7 +93,10 @@ async def test_same_isa13_from_another_sender_is_accepted(tmp_path: Path) -> Non
     other_sender = raw.replace(b"*ZZ*ABCDEFGHIJKLMNO*", b"*ZZ*ONMLKJIHGFEDCBA*", 1)
     assert other_sender != raw
     _setup(tmp_path)
-    async with running_gateway(tmp_path) as (_gw, base), httpx.AsyncClient() as client:
+    async with (
+        running_gateway(tmp_path) as (_gw, base),
+        httpx.AsyncClient(auth=GatewayAuth(_gw)) as client,
+    ):
         await _ids(await _post(client, base, raw))
         [mid] = await _ids(await _post(client, base, other_sender))
         assert (await _post(client, base, raw)).status_code == 409
@@ -101,7 +107,10 @@ async def test_same_isa13_from_another_sender_is_accepted(tmp_path: Path) -> Non
 async def test_window_off_accepts_repeats(tmp_path: Path, window: float | None) -> None:
     raw = SAMPLE.read_bytes()
     _setup(tmp_path, duplicate_window=window)
-    async with running_gateway(tmp_path) as (_gw, base), httpx.AsyncClient() as client:
+    async with (
+        running_gateway(tmp_path) as (_gw, base),
+        httpx.AsyncClient(auth=GatewayAuth(_gw)) as client,
+    ):
         first = await _ids(await _post(client, base, raw))
         second = await _ids(await _post(client, base, raw))
         assert first != second
@@ -110,9 +119,15 @@ async def test_window_off_accepts_repeats(tmp_path: Path, window: float | None) 
 async def test_duplicate_is_refused_after_a_restart(tmp_path: Path) -> None:
     raw = SAMPLE.read_bytes()
     _setup(tmp_path)
-    async with running_gateway(tmp_path) as (_gw, base), httpx.AsyncClient() as client:
+    async with (
+        running_gateway(tmp_path) as (_gw, base),
+        httpx.AsyncClient(auth=GatewayAuth(_gw)) as client,
+    ):
         [original] = await _ids(await _post(client, base, raw))
-    async with running_gateway(tmp_path) as (gw, base), httpx.AsyncClient() as client:
+    async with (
+        running_gateway(tmp_path) as (gw, base),
+        httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+    ):
         before = await _journaled(gw)
         response = await _post(client, base, raw)
         assert response.status_code == 409, response.text
@@ -125,7 +140,10 @@ async def test_resend_after_the_window_is_accepted_and_becomes_the_original(
 ) -> None:
     raw = SAMPLE.read_bytes()
     _setup(tmp_path, duplicate_window=0.5)
-    async with running_gateway(tmp_path) as (gw, base), httpx.AsyncClient() as client:
+    async with (
+        running_gateway(tmp_path) as (gw, base),
+        httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+    ):
         [first] = await _ids(await _post(client, base, raw))
         await asyncio.sleep(0.7)
         [second] = await _ids(await _post(client, base, raw))  # the earliest is out of window
@@ -142,7 +160,10 @@ async def test_body_with_one_duplicate_among_new_interchanges_is_refused_whole(
 ) -> None:
     raw, other = SAMPLE.read_bytes(), OTHER.read_bytes()
     _setup(tmp_path)
-    async with running_gateway(tmp_path) as (gw, base), httpx.AsyncClient() as client:
+    async with (
+        running_gateway(tmp_path) as (gw, base),
+        httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+    ):
         [original] = await _ids(await _post(client, base, raw))
         before = await _journaled(gw)
         response = await _post(client, base, other + b"\n" + raw)

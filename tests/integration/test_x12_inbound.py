@@ -19,7 +19,7 @@ import pytest
 
 from gateway.demo.receiver import Ok, running_receiver
 from gateway.journal import DeadLetterFilter
-from tests.support import SAMPLES, eventually, running_gateway, write_config
+from tests.support import SAMPLES, GatewayAuth, eventually, running_gateway, write_config
 
 X12 = SAMPLES / "x12"
 REPO_MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
@@ -50,7 +50,10 @@ async def test_850_is_one_message_per_set_and_delivered_as_canonical_json(tmp_pa
     raw = (X12 / "850" / "edieng_850_ok.edi").read_bytes()
     async with running_receiver({"/erp": Ok()}) as rx:
         _setup(tmp_path, f"{rx.url}/erp")
-        async with running_gateway(tmp_path) as (gw, base), httpx.AsyncClient() as client:
+        async with (
+            running_gateway(tmp_path) as (gw, base),
+            httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+        ):
             response = await _post(client, base, raw)
             assert response.status_code == 202, response.text
             [entry] = response.json()["messages"]
@@ -102,7 +105,10 @@ async def test_bad_set_is_dead_lettered_at_decode_and_good_sets_go_on(tmp_path: 
     raw = (X12 / "810" / "staedi_810_850_dual.edi").read_bytes()
     async with running_receiver({"/erp": Ok()}) as rx:
         _setup(tmp_path, f"{rx.url}/erp")
-        async with running_gateway(tmp_path) as (gw, base), httpx.AsyncClient() as client:
+        async with (
+            running_gateway(tmp_path) as (gw, base),
+            httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+        ):
             response = await _post(client, base, raw, content_type="text/plain; charset=us-ascii")
             assert response.status_code == 202, response.text
             entries = response.json()["messages"]
@@ -140,7 +146,10 @@ async def test_bad_set_is_dead_lettered_at_decode_and_good_sets_go_on(tmp_path: 
 
 async def test_non_x12_body_is_400_and_nothing_is_journaled(tmp_path: Path) -> None:
     _setup(tmp_path, "http://127.0.0.1:9/never")
-    async with running_gateway(tmp_path) as (gw, base), httpx.AsyncClient() as client:
+    async with (
+        running_gateway(tmp_path) as (gw, base),
+        httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+    ):
         response = await _post(client, base, b'{"po_number": "PO-1"}', content_type="text/plain")
         assert response.status_code == 400, response.text
         assert response.headers["content-type"].startswith("application/problem+json")

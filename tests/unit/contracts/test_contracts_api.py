@@ -25,7 +25,7 @@ def test_decoder_is_cached_and_strict() -> None:
 @pytest.mark.parametrize(
     ("version", "document_type", "message"),
     [
-        ("v9", "order", "unknown contract version 'v9'; known: v1"),
+        ("v9", "order", "unknown contract version 'v9'; known: v1, v2"),
         ("v1", "purchase_order", "unknown document type 'purchase_order' in v1; known: "),
     ],
 )

@@ -1,90 +1,38 @@
 """997/999/TA1: every acknowledgement we build for the shared samples is read back and validated
 with pyx12's own 997.4010 / 999.5010 maps, and carries the AK5/IK5 and AK9 codes we expect.
 
-pyx12's maps are written for HIPAA: they restrict AK101 (functional id), AK201 (set id), the 997
-group's GS08 and the ISA05/ISA07 id qualifiers (also in the control maps) to health-care values.
-A copy of each map with exactly those code lists removed (``_WIDENED``) is used, so an 850 from
-a partner with a SCAC or phone-number qualifier can be acknowledged; every other rule of the maps
-(segment order and repeats, usage, element lengths and types, the other code lists, SE/GE/IEA
-counts) applies.
+The maps are widened where they are HIPAA-only; see tests/pyx12_check.py for exactly how.
 """
 
 from __future__ import annotations
 
 import io
-import json
-import re
 from datetime import UTC, datetime
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import msgspec
 import pytest
-import pyx12.params
 import pyx12.x12file
-import pyx12.x12n_document
 from _x12_build import interchange, po_850, sample_files, samples_dir
 from click.testing import CliRunner
 
-from connectors.x12 import Reader, Segment
 from connectors.x12.ack import Acknowledgement, build_acks, sequence
 from gateway.cli_x12 import x12
+from tests.pyx12_check import pyx12_errors, widened_maps
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
-_WIDENED = {
-    "997.4010.xml": ("ISA05", "ISA07", "AK101", "AK201", "GS08"),
-    "999.5010.xml": ("AK101", "AK201"),
-    "x12.control.00401.xml": ("ISA05", "ISA07"),
-    "x12.control.00501.xml": ("ISA05", "ISA07"),
-}
 
 
 @pytest.fixture(scope="module")
 def maps(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """pyx12's map folder, with the HIPAA-only code lists widened (see the module docstring)."""
-    source = Path(str(files("pyx12") / "map"))
-    target = tmp_path_factory.mktemp("pyx12-maps")
-    for path in source.iterdir():
-        if path.suffix in (".xml", ".xsd") and path.name != "maps.xml":
-            (target / path.name).symlink_to(path)
-    for name, widened in _WIDENED.items():
-        text = (source / name).read_text("utf-8")
-        for xid in widened:
-            text = re.sub(
-                rf'(<element xid="{xid}">.*?)<valid_codes>.*?</valid_codes>',
-                r"\1",
-                text,
-                count=1,
-                flags=re.DOTALL,
-            )
-        (target / name).unlink()
-        (target / name).write_text(text, "utf-8")
-    return target
+    """pyx12's map folder, with the HIPAA-only code lists widened (see tests/pyx12_check.py)."""
+    return widened_maps(tmp_path_factory.mktemp("pyx12-maps"))
 
 
 def validate(ack: Acknowledgement, maps: Path) -> list[dict[str, Any]]:
     """pyx12's verdict on ``ack.text``: the list of its errors (empty when valid)."""
-    icvn = "00501" if ack.kind == "999" else "00401"
-    map_file = "999.5010.xml" if ack.kind == "999" else "997.4010.xml"
-    entries = "".join(
-        f'<map vriic="{version}" fic="FA" abbr="{ack.kind}">{map_file}</map>'
-        for version in _gs08s(ack.text)
-    )
-    (maps / "maps.xml").write_text(
-        f'<maps><version icvn="{icvn}">{entries}</version></maps>', "utf-8"
-    )
-    param = pyx12.params.params()
-    errors = io.StringIO()
-    valid = pyx12.x12n_document.x12n_document(
-        param, io.StringIO(ack.text), None, None, fd_json=errors, map_path=str(maps)
-    )
-    found = json.loads(errors.getvalue() or "[]")
-    return [] if valid else [found]
-
-
-def _gs08s(text: str) -> set[str]:
-    return {s.get(8) for s in Reader(text.encode()) if isinstance(s, Segment) and s.id == "GS"}
+    return pyx12_errors(ack.text, ack.kind, maps)
 
 
 def segments(ack: Acknowledgement) -> list[list[str]]:
@@ -210,3 +158,67 @@ def test_the_pyx12_check_does_reject_a_broken_acknowledgement(maps: Path) -> Non
     assert validate(broken, maps) != []
     broken = msgspec.structs.replace(ack, text=ack.text.replace("AK5*A", "AK5*Q"))
     assert validate(broken, maps) != []
+
+
+def test_999_carries_business_unit_and_element_context(maps: Path) -> None:
+    [ack] = _acks("850/edieng_850_syntaxnotes_err.edi", kind="999")
+    # each IK3 names the PO (BEG03) the error is in; each IK4 of a syntax note points at the
+    # element whose presence required the missing one (P0607: PO106; C0506: PO405)
+    assert codes(ack, "CTX") == [
+        ["BEG03>08292233294"],
+        ["SITUATIONAL TRIGGER", "PO1", "13", "6"],
+        ["BEG03>08292233294"],
+        ["SITUATIONAL TRIGGER", "PO4", "30", "5"],
+    ]
+    lines = ack.text.splitlines()  # this partner ends segments with a newline
+    ik3 = lines.index("IK3*PO1*13**8")
+    assert lines[ik3 : ik3 + 4] == [
+        "IK3*PO1*13**8",
+        "CTX*BEG03>08292233294",
+        "IK4*7**2",
+        "CTX*SITUATIONAL TRIGGER*PO1*13**6",
+    ]
+    assert validate(ack, maps) == [], ack.text
+
+
+def test_997_has_no_ctx_and_stays_valid_for_4010(maps: Path) -> None:
+    [ack] = _acks("850/edieng_850_syntaxnotes_err.edi", kind="997")
+    assert "CTX" not in [s[0] for s in segments(ack)]
+    assert validate(ack, maps) == []
+
+
+def test_pyx12_refuses_a_misplaced_ctx(maps: Path) -> None:
+    # the check above can fail: a business unit CTX after the IK4 is out of order for X231
+    [ack] = _acks("850/edieng_850_syntaxnotes_err.edi", kind="999")
+    moved = ack.text.replace(
+        "CTX*BEG03>08292233294\nIK4*7**2\n", "IK4*7**2\nCTX*BEG03>08292233294\n", 1
+    )
+    assert moved != ack.text
+    assert validate(msgspec.structs.replace(ack, text=moved), maps) != []
+
+
+@pytest.mark.parametrize("kind", ["997", "999"])
+def test_ta1_policy(kind: str, maps: Path) -> None:
+    ok = "850/edieng_850_ok.edi"
+    [always] = _acks(ok, kind=kind, ta1="always")
+    assert always.ta1 == "A"
+    assert codes(always, "TA1")[0][3:] == ["A", "000"]
+    assert len(codes(always, "AK9")) == 1  # the functional ack follows the TA1
+    assert validate(always, maps) == [], always.text
+    [plain] = _acks(ok, kind=kind)  # on_error: nothing wrong with the interchange, no TA1
+    assert plain.ta1 is None
+    assert _acks("940/edieng_ctrl_mismatch.edi", kind=kind, ta1="never") == []
+    [only_ta1] = _acks(ok, kind=kind, ta1="always", functional=False)
+    assert codes(only_ta1, "AK9") == []
+    assert codes(only_ta1, "IEA")[0][0] == "0"
+    assert validate(only_ta1, maps) == [], only_ta1.text
+    assert _acks(ok, kind=kind, functional=False) == []
+
+
+def test_our_separators_replace_theirs(maps: Path) -> None:
+    from connectors.x12 import Separators
+
+    ours = Separators(element="|", component=":", segment="\n", repetition="^")
+    [ack] = _acks("850/edieng_850_syntaxnotes_err.edi", kind="999", separators=ours)
+    assert "CTX|BEG03:08292233294\n" in ack.text
+    assert ack.text.startswith("ISA|00|")

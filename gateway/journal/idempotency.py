@@ -1,0 +1,224 @@
+"""Idempotency-Key records, durable beside the journal (draft-ietf-httpapi-idempotency-key-header).
+
+A key belongs to one client, one method and one path. The first request with a key claims it
+with an in-flight row (``running``) in one transaction, so two concurrent requests cannot both
+run; the row carries the body's fingerprint and a lease. When the request finishes, its response
+(status, a few headers, body) is stored on the row until the key expires, and a retry with the
+same key and body gets that response back instead of running again.
+
+* same key, same fingerprint, stored response -> ``replay``
+* same key, another fingerprint (running or done) -> ``mismatch`` (the API answers 422)
+* same key, same fingerprint, still running -> ``running`` (the API answers 409)
+* no row, an expired row, or a running row whose lease ran out -> ``new``
+
+The lease exists because a process can die between claim and completion: without it the key
+would be wedged until it expired. A request that did not complete (a 4xx/5xx the API chose not to
+store, an exception) gives the key back with :meth:`IdempotencyStore.release`. Expired rows are
+purged a few at a time by every claim (and by :meth:`IdempotencyStore.purge`), so the table does
+not grow with keys nobody reuses.
+
+The SQLite implementation runs every job on the journal's writer thread
+(:attr:`SqliteJournal.writer`): a stored response is committed in the same group commits as the
+messages it accepted, so "replay" never returns a response whose message was lost.
+"""
+
+from __future__ import annotations
+
+import abc
+import sqlite3
+from typing import Literal
+
+import msgspec
+
+from gateway.journal.base import Journal
+from gateway.journal.sqlite import SqliteJournal
+
+__all__ = [
+    "Claim",
+    "IdempotencyStore",
+    "KeyRef",
+    "SqliteIdempotencyStore",
+    "StoredResponse",
+    "open_idempotency_store",
+]
+
+PURGE_BATCH = 100
+"""Expired rows deleted per claim: bounded so a claim never pays for a large backlog at once."""
+
+_headers_encode = msgspec.json.Encoder().encode
+_headers_decode = msgspec.json.Decoder(list[tuple[str, str]]).decode
+
+
+class KeyRef(msgspec.Struct, frozen=True, kw_only=True):
+    """Which key (per client, method and path) and the fingerprint of the body sent with it."""
+
+    client: str
+    method: str
+    path: str
+    key: str
+    fingerprint: str
+
+    @property
+    def pk(self) -> tuple[str, str, str, str]:
+        """The row's primary key."""
+        return (self.client, self.method, self.path, self.key)
+
+
+class StoredResponse(msgspec.Struct, frozen=True, kw_only=True):
+    """What a replay sends back: the original status, the headers kept, the exact body."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class Claim(msgspec.Struct, frozen=True, kw_only=True):
+    """The outcome of claiming a key; ``response`` is set for ``replay``."""
+
+    outcome: Literal["new", "replay", "mismatch", "running"]
+    response: StoredResponse | None = None
+    created_at: float | None = None
+
+
+class IdempotencyStore(abc.ABC):
+    """Claim, complete, release and purge idempotency keys; each method is one transaction."""
+
+    @abc.abstractmethod
+    async def claim(
+        self,
+        ref: KeyRef,
+        *,
+        now: float,
+        lease: float,
+        ttl: float,
+    ) -> Claim:
+        """Claim ``key`` for a new run, or say why not (replay, mismatch, running)."""
+
+    @abc.abstractmethod
+    async def complete(
+        self,
+        ref: KeyRef,
+        response: StoredResponse,
+        *,
+        now: float,
+        ttl: float,
+    ) -> bool:
+        """Store the response of our run; False if the row is no longer our running claim."""
+
+    @abc.abstractmethod
+    async def release(self, ref: KeyRef) -> bool:
+        """Forget our running claim (the request had no effect); False if it was not ours."""
+
+    @abc.abstractmethod
+    async def purge(self, now: float, limit: int = 10_000) -> int:
+        """Delete up to ``limit`` expired rows; returns how many."""
+
+
+class SqliteIdempotencyStore(IdempotencyStore):
+    """Rows in the journal's SQLite file (``sql/20_idempotency.sql``), jobs on its writer."""
+
+    def __init__(self, journal: Journal) -> None:
+        if not isinstance(journal, SqliteJournal):
+            raise TypeError(f"{type(journal).__name__} has no SQLite writer to share")
+        self._journal = journal
+
+    async def claim(
+        self,
+        ref: KeyRef,
+        *,
+        now: float,
+        lease: float,
+        ttl: float,
+    ) -> Claim:
+        """One job: purge a few expired rows, read the key's row, take it over if free."""
+        pk = ref.pk
+        fingerprint = ref.fingerprint
+
+        def job(conn: sqlite3.Connection) -> Claim:
+            _purge(conn, now, PURGE_BATCH)
+            row = conn.execute(
+                "SELECT fingerprint, state, lease_until, expires_at, status, headers, body,"
+                " created_at FROM idempotency_keys"
+                " WHERE client = ? AND method = ? AND path = ? AND key = ?",
+                pk,
+            ).fetchone()
+            live = row is not None and row[3] > now
+            if live and row[1] == "running" and row[2] <= now:
+                live = False  # its request died mid-way: the lease frees the key
+            if live:
+                if row[0] != fingerprint:
+                    return Claim(outcome="mismatch", created_at=row[7])
+                if row[1] == "running":
+                    return Claim(outcome="running", created_at=row[7])
+                stored = StoredResponse(
+                    status=row[4], headers=_headers_decode(row[5]), body=bytes(row[6])
+                )
+                return Claim(outcome="replay", response=stored, created_at=row[7])
+            conn.execute(
+                "INSERT OR REPLACE INTO idempotency_keys (client, method, path, key,"
+                " fingerprint, state, created_at, lease_until, expires_at)"
+                " VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?)",
+                (*pk, fingerprint, now, now + lease, now + max(ttl, lease)),
+            )
+            return Claim(outcome="new", created_at=now)
+
+        return await self._journal.writer.run(job)
+
+    async def complete(
+        self,
+        ref: KeyRef,
+        response: StoredResponse,
+        *,
+        now: float,
+        ttl: float,
+    ) -> bool:
+        """Turn our running row into a stored response that lives ``ttl`` seconds."""
+
+        def job(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "UPDATE idempotency_keys SET state = 'done', status = ?, headers = ?, body = ?,"
+                " expires_at = ? WHERE client = ? AND method = ? AND path = ? AND key = ?"
+                " AND fingerprint = ? AND state = 'running'",
+                (
+                    response.status,
+                    _headers_encode(response.headers),
+                    response.body,
+                    now + ttl,
+                    *ref.pk,
+                    ref.fingerprint,
+                ),
+            )
+            return cursor.rowcount == 1
+
+        return await self._journal.writer.run(job)
+
+    async def release(self, ref: KeyRef) -> bool:
+        """Delete our running row so a retry with this key runs afresh."""
+
+        def job(conn: sqlite3.Connection) -> bool:
+            cursor = conn.execute(
+                "DELETE FROM idempotency_keys WHERE client = ? AND method = ? AND path = ?"
+                " AND key = ? AND fingerprint = ? AND state = 'running'",
+                (*ref.pk, ref.fingerprint),
+            )
+            return cursor.rowcount == 1
+
+        return await self._journal.writer.run(job)
+
+    async def purge(self, now: float, limit: int = 10_000) -> int:
+        """Delete expired rows (stored responses and abandoned claims alike)."""
+        return await self._journal.writer.run(lambda conn: _purge(conn, now, limit))
+
+
+def _purge(conn: sqlite3.Connection, now: float, limit: int) -> int:
+    cursor = conn.execute(
+        "DELETE FROM idempotency_keys WHERE rowid IN"
+        " (SELECT rowid FROM idempotency_keys WHERE expires_at <= ? LIMIT ?)",
+        (now, limit),
+    )
+    return int(cursor.rowcount)
+
+
+def open_idempotency_store(journal: Journal) -> IdempotencyStore:
+    """The store that lives beside ``journal`` (the composition roots call this)."""
+    return SqliteIdempotencyStore(journal)

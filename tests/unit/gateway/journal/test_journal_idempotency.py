@@ -1,0 +1,94 @@
+"""Idempotency-Key records beside the journal: claim, replay, mismatch, leases, expiry, purge.
+
+Times are explicit (``T0 + n``), so expiry and lease takeover are tested without sleeping.
+"""
+
+from __future__ import annotations
+
+from journal_support import T0, Backend
+
+from gateway.journal import Journal
+from gateway.journal.idempotency import KeyRef, StoredResponse, open_idempotency_store
+
+TTL = 3600.0
+LEASE = 60.0
+RESPONSE = StoredResponse(
+    status=202,
+    headers=[("content-type", "application/json"), ("location", "/v1/orders/m1")],
+    body=b'{"id":"m1"}',
+)
+
+
+def ref(fingerprint: str = "f1", key: str = "k1", client: str = "c1") -> KeyRef:
+    return KeyRef(client=client, method="POST", path="/v1/orders", key=key, fingerprint=fingerprint)
+
+
+async def test_claim_complete_replay_mismatch(journal: Journal) -> None:
+    store = open_idempotency_store(journal)
+    first = await store.claim(ref(), now=T0, lease=LEASE, ttl=TTL)
+    assert first.outcome == "new"
+    running = await store.claim(ref(), now=T0 + 1, lease=LEASE, ttl=TTL)
+    assert running.outcome == "running"
+    assert (await store.claim(ref("f2"), now=T0 + 1, lease=LEASE, ttl=TTL)).outcome == "mismatch"
+    assert await store.complete(ref(), RESPONSE, now=T0 + 2, ttl=TTL)
+    replay = await store.claim(ref(), now=T0 + 3, lease=LEASE, ttl=TTL)
+    assert replay.outcome == "replay"
+    assert replay.response == RESPONSE
+    assert replay.created_at == T0
+    assert (await store.claim(ref("f2"), now=T0 + 3, lease=LEASE, ttl=TTL)).outcome == "mismatch"
+    # the same key of another client, or on another path, is another key
+    assert (await store.claim(ref(client="c2"), now=T0 + 3, lease=LEASE, ttl=TTL)).outcome == "new"
+    other_path = KeyRef(client="c1", method="POST", path="/v1/returns", key="k1", fingerprint="f1")
+    assert (await store.claim(other_path, now=T0 + 3, lease=LEASE, ttl=TTL)).outcome == "new"
+
+
+async def test_a_crashed_request_frees_its_key_after_the_lease(journal: Journal) -> None:
+    store = open_idempotency_store(journal)
+    assert (await store.claim(ref(), now=T0, lease=LEASE, ttl=TTL)).outcome == "new"
+    at_lease = await store.claim(ref(), now=T0 + LEASE - 0.001, lease=LEASE, ttl=TTL)
+    assert at_lease.outcome == "running"
+    # nobody completed it: after the lease a new request (any body) takes the key over
+    taken = await store.claim(ref("f2"), now=T0 + LEASE, lease=LEASE, ttl=TTL)
+    assert taken.outcome == "new"
+    assert not await store.complete(ref("f1"), RESPONSE, now=T0 + LEASE + 1, ttl=TTL)
+    assert await store.complete(ref("f2"), RESPONSE, now=T0 + LEASE + 1, ttl=TTL)
+
+
+async def test_release_lets_the_key_run_again(journal: Journal) -> None:
+    store = open_idempotency_store(journal)
+    await store.claim(ref(), now=T0, lease=LEASE, ttl=TTL)
+    assert not await store.release(ref("other"))
+    assert await store.release(ref())
+    assert (await store.claim(ref("f2"), now=T0 + 1, lease=LEASE, ttl=TTL)).outcome == "new"
+    await store.complete(ref("f2"), RESPONSE, now=T0 + 1, ttl=TTL)
+    assert not await store.release(ref("f2"))  # a stored response is not released
+    assert (await store.claim(ref("f2"), now=T0 + 2, lease=LEASE, ttl=TTL)).outcome == "replay"
+
+
+async def test_expiry_and_purge(journal: Journal, backend: Backend) -> None:
+    store = open_idempotency_store(journal)
+    for n in range(3):
+        await store.claim(ref(key=f"k{n}"), now=T0, lease=LEASE, ttl=TTL)
+        await store.complete(ref(key=f"k{n}"), RESPONSE, now=T0 + n, ttl=TTL)
+    assert (await store.claim(ref(key="k0"), now=T0 + TTL, lease=LEASE, ttl=TTL)).outcome == "new"
+    assert await store.purge(T0 + TTL + 1.5) == 1  # k1 (expires at T0+1+TTL); k0 was renewed
+    left = backend.rows("SELECT key, state FROM idempotency_keys ORDER BY key")
+    assert left == [("k0", "running"), ("k2", "done")]
+    assert await store.purge(T0 + 10 * TTL) == 2
+
+
+async def test_stored_responses_survive_reopening(journal: Journal, backend: Backend) -> None:
+    store = open_idempotency_store(journal)
+    await store.claim(ref(), now=T0, lease=LEASE, ttl=TTL)
+    await store.complete(ref(), RESPONSE, now=T0, ttl=TTL)
+    await journal.close()
+    reopened = backend.journal()
+    await reopened.open()
+    try:
+        replay = await open_idempotency_store(reopened).claim(
+            ref(), now=T0 + 5, lease=LEASE, ttl=TTL
+        )
+        assert replay.outcome == "replay"
+        assert replay.response == RESPONSE
+    finally:
+        await reopened.close()
