@@ -109,8 +109,7 @@ class DeliveryWorker:
             for name, dest in targets.items()
         }
         self.deliverers = deliverers or {
-            name: build_deliverer(dest, self._clients[name])
-            for name, dest in targets.items()
+            name: build_deliverer(dest, self._clients[name]) for name, dest in targets.items()
         }
         # destinations with ``x12:`` map and encode before their deliverer sends the bytes
         self.deliverers = wrap_x12(self.deliverers, config, journal)
@@ -119,8 +118,7 @@ class DeliveryWorker:
         # a lease must outlive the slowest attempt, or a second worker would start a duplicate
         # (a claimed delivery may wait behind PREFETCH - 1 rounds of attempts before its own)
         self.leases = {
-            n: max(lease_seconds, (PREFETCH + 1) * d.timeout + 5)
-            for n, d in targets.items()
+            n: max(lease_seconds, (PREFETCH + 1) * d.timeout + 5) for n, d in targets.items()
         }
         # Up to PREFETCH times the destination's concurrency is claimed; the semaphore lets
         # `concurrency` of them talk to the destination at a time. The claimed-but-waiting ones
@@ -128,9 +126,7 @@ class DeliveryWorker:
         # keeps the destination's connections busy instead of idle (httpcore pays per idle
         # connection on every request).
         self.in_flight = dict.fromkeys(targets, 0)
-        self._sending = {
-            n: asyncio.Semaphore(d.concurrency) for n, d in targets.items()
-        }
+        self._sending = {n: asyncio.Semaphore(d.concurrency) for n, d in targets.items()}
         self._tasks: set[asyncio.Task[None]] = set()
         self._slot_freed = asyncio.Event()
 
