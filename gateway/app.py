@@ -8,10 +8,24 @@ from contextlib import asynccontextmanager
 from litestar import Litestar
 from litestar.openapi import OpenAPIConfig
 
-from gateway.api import auth, health, inbound, mapping_dry_run, messages, ops, soap, webhooks
+from gateway.api import (
+    auth,
+    health,
+    inbound,
+    mapping_dry_run,
+    messages,
+    ops,
+    soap,
+    subscriptions,
+    versioning,
+    webhooks,
+    x12_ops,
+)
 from gateway.api.documented import document_governed_routes, security_components
 from gateway.api.governance import rate_limit_middleware
 from gateway.api.problems import EXCEPTION_HANDLERS
+from gateway.api.resources import RESOURCES
+from gateway.api.resources_v2 import RESOURCES_V2
 from gateway.runtime import Gateway
 
 
@@ -40,6 +54,14 @@ def create_app(gateway: Gateway) -> Litestar:
             ops.discard,
             ops.bulk,
             ops.audit,
+            x12_ops.list_x12_interchanges,
+            subscriptions.list_subscriptions,
+            subscriptions.get_subscription,
+            subscriptions.enable_subscription,
+            versioning.api_usage,
+            # the partner API: canonical resources in contract v1 and v2
+            *(handler for handlers in RESOURCES.values() for handler in handlers),
+            *(handler for handlers in RESOURCES_V2.values() for handler in handlers),
             auth.token,
             auth.jwks,
             health.healthz,
@@ -47,7 +69,9 @@ def create_app(gateway: Gateway) -> Litestar:
             health.metrics,
         ],
         lifespan=[lifespan],
-        middleware=[rate_limit_middleware],  # RateLimit headers on governed responses
+        # RateLimit headers on governed responses; per-partner version usage and the
+        # Deprecation/Sunset notices of versions.yaml on every /vN answer
+        middleware=[rate_limit_middleware, versioning.version_notices_middleware],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=gateway.settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

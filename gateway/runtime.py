@@ -17,6 +17,8 @@ from gateway.config import Config, load_config
 from gateway.delivery.worker import DeliveryWorker
 from gateway.ids import new_id
 from gateway.journal import Journal, open_journal
+from gateway.journal.api_usage import UsageCounter, open_api_usage_store
+from gateway.journal.idempotency import IdempotencyStore, open_idempotency_store
 from gateway.mapping import MappingRegistry
 from gateway.metrics import Metrics
 from gateway.ops import Ops
@@ -39,6 +41,10 @@ class Gateway:
         self.mappings = MappingRegistry(Path(self.config.mappings_dir))
         self.metrics = Metrics()
         self.ops = Ops(self.journal)
+        # stores beside the journal (gateway/journal/sql/): Idempotency-Key records and the
+        # per-partner API usage the versioning middleware counts
+        self.idempotency: IdempotencyStore = open_idempotency_store(self.journal)
+        self.api_usage = UsageCounter(open_api_usage_store(self.journal))
         # one limiter per process (memory) or per Redis server: partner API quotas
         self.limiter: Limiter = open_limiter(settings.rate_limit_backend, settings.redis_url)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{new_id()[-6:]}"
@@ -63,6 +69,7 @@ class Gateway:
     async def start(self) -> None:
         """Open the journal and start the workers."""
         await self.journal.open()
+        await self.api_usage.start()
         if self.settings.workers_enabled:
             self.delivery = DeliveryWorker(
                 journal=self.journal,
@@ -97,6 +104,10 @@ class Gateway:
         self._tasks = []
         if self.delivery is not None:
             await self.delivery.aclose()
+        try:
+            await self.api_usage.stop()  # the last counts, before the journal closes
+        except Exception:
+            log.exception("could not write the last API usage counts")
         # claimed but unfinished work (prefetched deliveries wait up to several attempt
         # timeouts) becomes claimable at once instead of when its lease runs out
         released = await self.journal.release(self.owner)

@@ -46,6 +46,12 @@ class Settings(msgspec.Struct, forbid_unknown_fields=True, frozen=True, kw_only=
     default) or ``redis`` (shared by every gateway process; needs ``redis_url``)."""
     redis_url: str = ""
     """``redis://host:6379/0`` or ``unix:///path/redis.sock``, for ``rate_limit_backend=redis``."""
+    idempotency_ttl: Annotated[float, msgspec.Meta(gt=0)] = 24 * 3600.0
+    """Seconds a POST's stored response is replayed for the same ``Idempotency-Key``; each
+    new claim purges a few expired records from the journal."""
+    idempotency_lease: Annotated[float, msgspec.Meta(gt=0)] = 60.0
+    """Seconds a key stays claimed by a request that never finished (a crash), before another
+    request with the same key may run."""
 
     def __post_init__(self) -> None:
         if self.rate_limit_backend == "redis" and not self.redis_url:

@@ -18,9 +18,9 @@ tokens), the method and the path, so two partners can never collide. The body's 
 the SHA-256 of its exact bytes. Only 2xx responses are stored: a 4xx or 5xx means the request
 had no effect (nothing was journaled), so the key is released and a corrected retry may reuse
 it. Records live in the journal's file (:mod:`gateway.journal.idempotency`), so replays survive
-restarts; they expire after ``settings.idempotency_ttl`` seconds (default
-:data:`DEFAULT_TTL`), and a request that died mid-way frees its key after
-``settings.idempotency_lease`` seconds (default :data:`DEFAULT_LEASE`).
+restarts; they expire after ``settings.idempotency_ttl`` seconds (default one day; each
+claim purges a few expired records), and a request that died mid-way frees its
+key after ``settings.idempotency_lease`` seconds (default 60).
 
 This is ASGI middleware rather than handler code so it wraps any POST handler unchanged. It runs
 before the route's guards: it authenticates the bearer token itself only to learn the client,
@@ -52,8 +52,6 @@ from gateway.journal.idempotency import (
 )
 
 __all__ = [
-    "DEFAULT_LEASE",
-    "DEFAULT_TTL",
     "HEADER",
     "MAX_KEY_LENGTH",
     "REPLAYED_HEADER",
@@ -64,10 +62,6 @@ __all__ = [
 
 HEADER = "idempotency-key"
 REPLAYED_HEADER = "idempotent-replayed"
-DEFAULT_TTL = 24 * 3600.0
-"""Seconds a stored response is replayed (``settings.idempotency_ttl`` overrides)."""
-DEFAULT_LEASE = 60.0
-"""Seconds an in-flight key stays claimed if its request never finishes (a crash)."""
 MAX_KEY_LENGTH = 255
 KEPT_HEADERS = frozenset({"content-type", "location", "link", "cache-control"})
 """Response headers stored for replay; the rest (dates, hop-by-hop) belong to one response."""
@@ -176,8 +170,8 @@ class IdempotencyMiddleware:
         body: bytes,
     ) -> None:
         settings = scope["app"].state.gateway.settings
-        ttl = getattr(settings, "idempotency_ttl", DEFAULT_TTL) if self.ttl is None else self.ttl
-        lease = getattr(settings, "idempotency_lease", DEFAULT_LEASE)
+        ttl = settings.idempotency_ttl if self.ttl is None else self.ttl
+        lease = settings.idempotency_lease
         store = await store_of(scope)
         method, path = str(scope.get("method", "")), scope["path"]
         fingerprint = hashlib.sha256(body).hexdigest()

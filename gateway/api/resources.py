@@ -37,8 +37,9 @@ from litestar.types import Guard
 
 import contracts
 from gateway.api.auth import authenticate, check_scopes, principal_of
+from gateway.api.documented import BEARER
 from gateway.api.field_errors import FieldError, field_errors, split_message
-from gateway.api.governance import governed, sees_all, spend
+from gateway.api.governance import OPS_READ, governed, sees_all, spend
 from gateway.api.idempotency import idempotency
 from gateway.api.inbound import require_json, trace_id_of
 from gateway.api.messages import iso
@@ -52,6 +53,7 @@ from gateway.api.pagination import (
     parse_time,
 )
 from gateway.api.problems import ProblemError
+from gateway.api.resource_docs import create_responses, list_responses, read_responses
 from gateway.auth import Principal
 from gateway.config.model import API_CHANNEL_PREFIX, wire_contract
 from gateway.ids import new_id
@@ -187,6 +189,7 @@ def resource(
         "202 once journaled; honours Idempotency-Key.",
         guards=[governed(write, route=f"{name}.create")],
         middleware=[idempotency()],
+        responses=create_responses(document_type),
     )
     async def create(request: Request[Any, Any, Any]) -> Response[bytes]:
         return await _create(spec, request)
@@ -199,6 +202,8 @@ def resource(
         summary=f"A {document_type} and its processing status",
         description=f"Needs scope {read} (ops:read sees every partner's).",
         guards=[_reader(read, route=f"{name}.read")],
+        security=[{BEARER: [read]}, {BEARER: [OPS_READ]}],
+        responses=read_responses(document_type, version),
     )
     async def read_one(
         request: Request[Any, Any, Any], document_id: FromPath[str]
@@ -214,6 +219,8 @@ def resource(
         description=f"Needs scope {read} (ops:read sees every partner's). Query: limit "
         f"(1..{MAX_LIMIT}), cursor, state, since, until, {key_field}, partner (ops only).",
         guards=[_reader(read, route=f"{name}.list")],
+        security=[{BEARER: [read]}, {BEARER: [OPS_READ]}],
+        responses=list_responses(name),
     )
     async def list_all(request: Request[Any, Any, Any]) -> Response[bytes]:
         return await _list(spec, request)
@@ -221,16 +228,29 @@ def resource(
     return [create, read_one, list_all]
 
 
-def _reader(scope: str, *, route: str) -> Guard:
-    """``scope`` or ``ops:read``, then the partner's rate limit (as ``governed`` does)."""
+class _ReaderGuard:
+    """``scope`` or ``ops:read``, then the partner's rate limit (as ``governed`` does).
 
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    ``governed_scopes`` lets the OpenAPI hook add the 401/403/429 answers; the route declares
+    its own ``security`` (either scope will do), which the hook leaves alone.
+    """
+
+    def __init__(self, scope: str, route: str) -> None:
+        self.governed_scopes = (scope,)
+        self.route = route
+
+    async def __call__(
+        self, connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler
+    ) -> None:
         principal = await authenticate(connection)
         if not sees_all(principal):
-            check_scopes(principal, (scope,))
-        await spend(connection, principal.partner, route)
+            check_scopes(principal, self.governed_scopes)
+        await spend(connection, principal.partner, self.route)
 
-    return guard
+
+def _reader(scope: str, *, route: str) -> Guard:
+    """The read guard of one resource route."""
+    return _ReaderGuard(scope, route)
 
 
 # -- POST -------------------------------------------------------------------------------------

@@ -12,13 +12,15 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
 from gateway.api.auth import principal_of
+from gateway.api.documented import problems
 from gateway.api.governance import OPS_READ, OPS_REPLAY, governed
 from gateway.api.problems import ProblemError
 from gateway.runtime import Gateway
-from gateway.subscription_ops import SubscriptionOps
+from gateway.subscription_ops import EnableResult, SubscriptionOps
 
 _encode = msgspec.json.Encoder().encode
 _READ = [governed(OPS_READ, route="ops")]
@@ -29,6 +31,19 @@ class EnableBody(msgspec.Struct, forbid_unknown_fields=True):
     """Optional body of an enable: also redeliver what was held back while disabled."""
 
     redeliver: bool = False
+
+
+class SubscriptionList(msgspec.Struct, frozen=True):
+    """Every subscription with its endpoint state (declared for the OpenAPI document)."""
+
+    items: list[dict[str, Any]]
+
+
+_UNKNOWN = problems(s404="unknown_subscription: no subscription with this name")
+
+
+def _ok(kind: Any, description: str) -> ResponseSpec:
+    return ResponseSpec(kind, description=description, generate_examples=False)
 
 
 def _ops(request: Request[Any, Any, Any]) -> tuple[Gateway, SubscriptionOps]:
@@ -58,6 +73,7 @@ def _unknown(name: str) -> ProblemError:
     "/v1/ops/subscriptions",
     summary="Outbound webhook subscriptions with their endpoint state",
     guards=_READ,
+    responses={200: _ok(SubscriptionList, "Every subscription")},
 )
 async def list_subscriptions(request: Request[Any, Any, Any]) -> Response[bytes]:
     """Every subscription: events, filter, secrets' validity (never values) and health."""
@@ -69,6 +85,7 @@ async def list_subscriptions(request: Request[Any, Any, Any]) -> Response[bytes]
     "/v1/ops/subscriptions/{name:str}",
     summary="One outbound webhook subscription with its endpoint state",
     guards=_READ,
+    responses={200: _ok(dict[str, Any], "The subscription and its endpoint"), **_UNKNOWN},
 )
 async def get_subscription(request: Request[Any, Any, Any], name: FromPath[str]) -> Response[bytes]:
     """One subscription, or 404."""
@@ -84,6 +101,13 @@ async def get_subscription(request: Request[Any, Any, Any], name: FromPath[str])
     status_code=200,
     summary="Enable a disabled webhook endpoint (optionally redeliver what it missed)",
     guards=_ENABLE,
+    responses={
+        200: _ok(EnableResult, "What enabling did"),
+        **problems(
+            s400='invalid_body: the body is not {"redeliver": true|false}',
+            s404="unknown_subscription: no subscription with this name",
+        ),
+    },
 )
 async def enable_subscription(
     request: Request[Any, Any, Any], name: FromPath[str]

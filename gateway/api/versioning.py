@@ -34,6 +34,7 @@ import msgspec
 from litestar import Litestar, Request, Response, get
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -188,6 +189,39 @@ def _notice_body(notice: DeprecationNotice | None) -> dict[str, Any] | None:
     }
 
 
+class _Notice(msgspec.Struct, frozen=True):
+    deprecation: str | None
+    sunset: str | None
+    link: str | None
+
+
+class _Day(msgspec.Struct, frozen=True):
+    day: str
+    requests: int
+
+
+class UsageItem(msgspec.Struct, frozen=True, omit_defaults=True):
+    """One partner on one version (``days`` only when the query names a partner)."""
+
+    partner: str
+    version: str
+    requests: int
+    days_active: int
+    first_seen: str
+    last_seen: str
+    notice: _Notice | None
+    days: list[_Day] | None = None
+
+
+class UsageReport(msgspec.Struct, frozen=True):
+    """The answer of ``GET /v1/ops/api-usage`` (declared for the OpenAPI document)."""
+
+    version: str | None
+    since_day: str
+    days: int
+    items: list[UsageItem]
+
+
 @get(
     "/v1/ops/api-usage",
     tags=["ops"],
@@ -195,6 +229,7 @@ def _notice_body(notice: DeprecationNotice | None) -> dict[str, Any] | None:
     description="Needs scope ops:read. Query: version (e.g. v1), days (1..366, default 30), "
     "partner (adds the per-day counts).",
     guards=[governed(OPS_READ, route="ops")],
+    responses={200: ResponseSpec(UsageReport, description="Usage", generate_examples=False)},
 )
 async def api_usage(
     request: Request[Any, Any, Any],

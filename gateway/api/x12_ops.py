@@ -14,10 +14,12 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Request, Response, get
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery, QueryParameter
 
 from gateway.api.governance import OPS_READ, governed
 from gateway.api.problems import ProblemError
+from gateway.journal.x12_control import OutboundInterchange
 from gateway.runtime import Gateway
 from gateway.x12_acks import control_for
 
@@ -47,10 +49,18 @@ def _cursor(value: str | None) -> tuple[float, str, str] | None:
         ) from exc
 
 
+class InterchangePage(msgspec.Struct, frozen=True):
+    """A page of the register, newest first (declared for the OpenAPI document)."""
+
+    items: list[OutboundInterchange]
+    next_before: str | None
+
+
 @get(
     "/v1/ops/x12/interchanges",
     summary="Outbound X12 interchanges and their 997/999 state",
     guards=[governed(OPS_READ, route="ops")],
+    responses={200: ResponseSpec(InterchangePage, description="A page", generate_examples=False)},
 )
 async def list_x12_interchanges(
     request: Request[Any, Any, Any],

@@ -1,5 +1,5 @@
-"""Helpers for the REST resource and Idempotency-Key tests: a gateway with the resource routes
-(registered here until the app factory lists them), valid documents, and tokens."""
+"""Helpers for the REST resource and Idempotency-Key tests: a served gateway, valid documents,
+and tokens."""
 
 from __future__ import annotations
 
@@ -13,7 +13,6 @@ import uvicorn
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 
-from gateway.api.resources import RESOURCES
 from gateway.runtime import Gateway
 from gateway.serve import uvicorn_config
 from gateway.settings import load_settings
@@ -85,7 +84,7 @@ KEY_FIELDS = {
 async def rest_gateway(
     root: Path, *extra: HTTPRouteHandler, **overrides: Any
 ) -> AsyncIterator[tuple[Gateway, str]]:
-    """A gateway on an ephemeral loopback port with the REST resources and ``extra`` routes."""
+    """The app factory's gateway on an ephemeral loopback port, plus ``extra`` test routes."""
     settings = load_settings(
         environ={},
         config_dir=str(root / "config"),
@@ -98,17 +97,6 @@ async def rest_gateway(
     config = uvicorn_config(gateway)
     app = config.app
     assert isinstance(app, Litestar)
-    registered = {
-        (path, method)
-        for route in app.routes
-        for path in [route.path]
-        for method in getattr(route, "methods", ())
-    }
-    for handlers in RESOURCES.values():
-        for handler in handlers:
-            method = next(iter(handler.http_methods))
-            if not any((p, method) in registered for p in handler.paths):
-                app.register(handler)
     for handler in extra:
         app.register(handler)
     server = uvicorn.Server(config)

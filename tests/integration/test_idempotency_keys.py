@@ -159,6 +159,24 @@ async def test_keys_expire(tmp_path: Path) -> None:
         await eventually(ran_again, timeout=10)
 
 
+async def test_the_idempotency_ttl_setting_governs_the_resources(tmp_path: Path) -> None:
+    """``idempotency_ttl`` (CROSSDOCK_IDEMPOTENCY_TTL) is what /v1/orders replays for."""
+    write_config(tmp_path, {})
+    async with (
+        rest_gateway(tmp_path, workers_enabled=False, idempotency_ttl=0.3) as (gw, base),
+        httpx.AsyncClient(base_url=base) as client,
+    ):
+        headers = {**await partner_headers(gw), **key("short")}
+        first = await client.post("/v1/orders", json=order("PO-TTL"), headers=headers)
+        replay = await client.post("/v1/orders", json=order("PO-TTL"), headers=headers)
+        assert replay.headers.get("idempotent-replayed") == "true"
+        await asyncio.sleep(0.5)
+        later = await client.post("/v1/orders", json=order("PO-TTL"), headers=headers)
+        assert later.status_code == 202
+        assert "idempotent-replayed" not in later.headers
+        assert later.json()["id"] != first.json()["id"]
+
+
 @pytest.mark.parametrize(
     "value",
     [

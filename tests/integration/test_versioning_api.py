@@ -16,12 +16,9 @@ import uvicorn
 import yaml
 from litestar import Litestar
 
-from gateway.api.resources import RESOURCES
-from gateway.api.resources_v2 import RESOURCES_V2
-from gateway.api.versioning import api_usage, version_notices_middleware
 from gateway.demo.receiver import Ok, running_receiver
 from gateway.journal import DeadLetterFilter
-from gateway.journal.api_usage import UsageCounter, open_api_usage_store
+from gateway.journal.api_usage import UsageCounter
 from gateway.runtime import Gateway
 from gateway.serve import uvicorn_config
 from gateway.settings import load_settings
@@ -71,8 +68,7 @@ def v2_order(po: str) -> dict[str, Any]:
 async def versioned_gateway(
     root: Path, **overrides: Any
 ) -> AsyncIterator[tuple[Gateway, str, UsageCounter]]:
-    """A gateway on an ephemeral loopback port with the v1 and v2 resources, the usage listing
-    and the version middleware (added here until the app factory and Gateway wire them)."""
+    """The app factory's gateway on an ephemeral loopback port, with its API usage counter."""
     settings = load_settings(
         environ={},
         config_dir=str(root / "config"),
@@ -85,26 +81,7 @@ async def versioned_gateway(
     config = uvicorn_config(gateway)
     app = config.app
     assert isinstance(app, Litestar)
-    registered = {
-        (path, method)
-        for route in app.routes
-        for path in [route.path]
-        for method in getattr(route, "methods", ())
-    }
-    for handler in [
-        *(h for hs in RESOURCES.values() for h in hs),
-        *(h for hs in RESOURCES_V2.values() for h in hs),
-        api_usage,
-    ]:
-        method = next(iter(handler.http_methods))
-        if not any((p, method) in registered for p in handler.paths):
-            app.register(handler)
-    counter = getattr(gateway, "api_usage", None)
-    if counter is None:
-        counter = UsageCounter(open_api_usage_store(gateway.journal))
-        app.state.api_usage = counter
-    if version_notices_middleware not in app.middleware:
-        config.app = version_notices_middleware(app)
+    counter = gateway.api_usage
     server = uvicorn.Server(config)
     server.capture_signals = contextlib.nullcontext  # type: ignore[assignment,method-assign]
     task = asyncio.create_task(server.serve())

@@ -360,11 +360,9 @@ def _assert_no_secret(records: list[logging.LogRecord]) -> None:
 
 @contextlib.asynccontextmanager
 async def gateway_with_ops_routes(root: Path) -> AsyncIterator[tuple[Gateway, str]]:
-    """A gateway on an ephemeral loopback port with the subscription ops routes registered
-    (if the app factory does not register them yet)."""
+    """The app factory's gateway on an ephemeral loopback port."""
     from litestar import Litestar
 
-    from gateway.api import subscriptions as api
     from gateway.serve import uvicorn_config
     from gateway.settings import load_settings
 
@@ -379,10 +377,6 @@ async def gateway_with_ops_routes(root: Path) -> AsyncIterator[tuple[Gateway, st
     config = uvicorn_config(gw)
     app = config.app
     assert isinstance(app, Litestar)
-    paths = {route.path for route in app.routes}
-    for handler in (api.list_subscriptions, api.get_subscription, api.enable_subscription):
-        if not any(path in paths for path in handler.paths):
-            app.register(handler)
     server = uvicorn.Server(config)
     server.capture_signals = contextlib.nullcontext  # type: ignore[assignment,method-assign]
     task = asyncio.create_task(server.serve())

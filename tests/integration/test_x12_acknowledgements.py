@@ -10,18 +10,14 @@ state of the outbound interchange it answers, visible at ``GET /v1/ops/x12/inter
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import yaml
-from litestar import Litestar
 
-import gateway.serve
 from connectors.x12 import Reader, Segment
-from gateway.api.x12_ops import list_x12_interchanges
 from gateway.demo.receiver import Ok, running_receiver
 from gateway.journal import DeadLetterFilter
 from gateway.journal.x12_control import SentGroup, SentSet
@@ -34,21 +30,6 @@ X12 = SAMPLES / "x12"
 CHANNELS = [{"name": "edi", "partner": "acme", "format": "x12", "duplicate_window": 0}]
 
 pytestmark = pytest.mark.skipif(not X12.is_dir(), reason=f"shared samples not found at {X12}")
-
-
-@pytest.fixture(autouse=True)
-def ops_route(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Serve the ops listing until the lead registers it in gateway/app.py."""
-    real = gateway.serve.create_app
-
-    def create_app(gw: Gateway) -> Litestar:
-        app = real(gw)
-        if not any(r.path == "/v1/ops/x12/interchanges" for r in app.routes):
-            app.register(list_x12_interchanges)
-        return app
-
-    monkeypatch.setattr(gateway.serve, "create_app", create_app)
-    yield
 
 
 @pytest.fixture(scope="module")
