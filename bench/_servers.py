@@ -87,13 +87,7 @@ async def _bare_in_gateway(request: Request[Any, Any, Any]) -> dict[str, Any]:
 
 
 def _add_governed_routes(app: Litestar) -> None:
-    """The resources (if the app factory does not register them yet) and the bare route."""
-    from gateway.api import resources  # here: only this server kind needs them
-
-    paths = {route.path for route in app.routes}
-    for handler in resources.ROUTES:
-        if not set(handler.paths) <= paths:
-            app.register(handler)
+    """The bare baseline route, beside the resources the app factory registers."""
     app.register(_bare_in_gateway)
 
 
