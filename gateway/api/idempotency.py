@@ -44,6 +44,7 @@ from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Sen
 
 from gateway.api.auth import authenticate
 from gateway.api.problems import ProblemError
+from gateway.journal import NewMessage
 from gateway.journal.idempotency import (
     IdempotencyStore,
     KeyRef,
@@ -56,8 +57,10 @@ __all__ = [
     "MAX_KEY_LENGTH",
     "REPLAYED_HEADER",
     "IdempotencyMiddleware",
+    "PendingKey",
     "idempotency",
     "parse_key",
+    "pending_key",
 ]
 
 HEADER = "idempotency-key"
@@ -113,6 +116,36 @@ async def store_of(scope: Scope) -> IdempotencyStore:
         store = getattr(gateway, "idempotency", None) or open_idempotency_store(gateway.journal)
         state.idempotency = store
     return store
+
+
+class PendingKey:
+    """The claim a handler runs under (``pending_key(scope)`` while it runs).
+
+    A handler that knows its 2xx answer before it writes calls :meth:`accept` to journal the
+    message and store that answer in one transaction, instead of the middleware storing it after.
+    """
+
+    __slots__ = ("completed", "ref", "store", "ttl")
+
+    def __init__(self, store: IdempotencyStore, ref: KeyRef, ttl: float) -> None:
+        self.store, self.ref, self.ttl = store, ref, ttl
+        self.completed = False
+
+    async def accept(self, message: NewMessage, response: StoredResponse) -> None:
+        """Journal ``message`` and complete the key with ``response`` (the exact answer)."""
+        await self.store.accept_completing(
+            message, self.ref, response, now=time.time(), ttl=self.ttl
+        )
+        self.completed = True
+
+
+_PENDING = "crossdock.idempotency"
+
+
+def pending_key(scope: Scope) -> PendingKey | None:
+    """The key the current request runs under, if it sent one and the handler is running."""
+    found = scope.get("state", {}).get(_PENDING)
+    return found if isinstance(found, PendingKey) else None
 
 
 class IdempotencyMiddleware:
@@ -209,13 +242,18 @@ class IdempotencyMiddleware:
         async def capture(message: Message) -> None:
             captured.append(message)
 
+        pending = PendingKey(store, ref, ttl)
+        scope.setdefault("state", {})[_PENDING] = pending
         try:
             await self.app(scope, _replay_body(body, receive), capture)
         except BaseException:
-            await store.release(ref)
+            if not pending.completed:
+                await store.release(ref)
             raise
         response = _response_of(captured)
-        if response is not None and 200 <= response.status < 300:
+        if pending.completed:
+            pass  # the handler stored its answer with its message
+        elif response is not None and 200 <= response.status < 300:
             await store.complete(ref, response, now=time.time(), ttl=ttl)
         else:
             await store.release(ref)

@@ -40,7 +40,7 @@ from gateway.api.auth import authenticate, check_scopes, principal_of
 from gateway.api.documented import BEARER
 from gateway.api.field_errors import FieldError, field_errors, split_message
 from gateway.api.governance import OPS_READ, governed, sees_all, spend
-from gateway.api.idempotency import idempotency
+from gateway.api.idempotency import idempotency, pending_key
 from gateway.api.inbound import require_json, trace_id_of
 from gateway.api.messages import iso
 from gateway.api.pagination import (
@@ -59,6 +59,7 @@ from gateway.config.model import API_CHANNEL_PREFIX, wire_contract
 from gateway.ids import new_id
 from gateway.journal import Message, MessageFilter, NewMessage
 from gateway.journal.base import MessageState
+from gateway.journal.idempotency import StoredResponse
 from gateway.pipeline.stages import business_keys
 from gateway.runtime import Gateway
 
@@ -308,21 +309,19 @@ async def _create(spec: _Spec, request: Request[Any, Any, Any]) -> Response[byte
         trace_id=trace_id_of(request),
         business_keys=_keys(spec, document),
     )
-    await gw.journal.accept(message)
+    url = spec.url(message.id)
+    body = _encode(
+        {"id": message.id, "status": "accepted", "status_url": url, "trace_id": message.trace_id}
+    )
+    pending = pending_key(request.scope)
+    if pending is None:
+        await gw.journal.accept(message)
+    else:  # the message and the answer a retry with this key replays: one transaction
+        stored = [("content-type", "application/json"), ("location", url)]
+        await pending.accept(message, StoredResponse(status=202, headers=stored, body=body))
     gw.metrics.accepted.labels(spec.channel).inc()
     gw.process_wake.set()
-    body = {
-        "id": message.id,
-        "status": "accepted",
-        "status_url": spec.url(message.id),
-        "trace_id": message.trace_id,
-    }
-    return Response(
-        _encode(body),
-        status_code=202,
-        media_type="application/json",
-        headers={"Location": spec.url(message.id)},
-    )
+    return Response(body, status_code=202, media_type="application/json", headers={"Location": url})
 
 
 def _decode(codec: Codec, raw: bytes) -> msgspec.Struct:

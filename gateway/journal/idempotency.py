@@ -30,8 +30,8 @@ from typing import Literal
 
 import msgspec
 
-from gateway.journal.base import Journal
-from gateway.journal.sqlite import SqliteJournal
+from gateway.journal.base import Journal, NewMessage
+from gateway.journal.sqlite import SqliteJournal, insert_message
 
 __all__ = [
     "Claim",
@@ -110,6 +110,25 @@ class IdempotencyStore(abc.ABC):
         """Forget our running claim (the request had no effect); False if it was not ours."""
 
     @abc.abstractmethod
+    async def accept_completing(
+        self,
+        message: NewMessage,
+        ref: KeyRef,
+        response: StoredResponse,
+        *,
+        now: float,
+        ttl: float,
+    ) -> bool:
+        """Accept ``message`` and complete our claim with ``response`` in ONE transaction.
+
+        A handler that knows its answer before it writes uses this instead of
+        ``journal.accept`` + :meth:`complete`: a stored response then never exists without its
+        message, nor an accepted message without its stored response (a crash between two
+        transactions would leave the key claimed, and a retry after the lease a second message).
+        False if the claim was no longer ours (the message is accepted all the same).
+        """
+
+    @abc.abstractmethod
     async def purge(self, now: float, limit: int = 10_000) -> int:
         """Delete up to ``limit`` expired rows; returns how many."""
 
@@ -173,22 +192,24 @@ class SqliteIdempotencyStore(IdempotencyStore):
         ttl: float,
     ) -> bool:
         """Turn our running row into a stored response that lives ``ttl`` seconds."""
+        return await self._journal.writer.run(
+            lambda conn: _complete(conn, ref, response, now=now, ttl=ttl)
+        )
+
+    async def accept_completing(
+        self,
+        message: NewMessage,
+        ref: KeyRef,
+        response: StoredResponse,
+        *,
+        now: float,
+        ttl: float,
+    ) -> bool:
+        """One writer job: the message row, its accept event, and our key's stored response."""
 
         def job(conn: sqlite3.Connection) -> bool:
-            cursor = conn.execute(
-                "UPDATE idempotency_keys SET state = 'done', status = ?, headers = ?, body = ?,"
-                " expires_at = ? WHERE client = ? AND method = ? AND path = ? AND key = ?"
-                " AND fingerprint = ? AND state = 'running'",
-                (
-                    response.status,
-                    _headers_encode(response.headers),
-                    response.body,
-                    now + ttl,
-                    *ref.pk,
-                    ref.fingerprint,
-                ),
-            )
-            return cursor.rowcount == 1
+            insert_message(conn, message)
+            return _complete(conn, ref, response, now=now, ttl=ttl)
 
         return await self._journal.writer.run(job)
 
@@ -208,6 +229,26 @@ class SqliteIdempotencyStore(IdempotencyStore):
     async def purge(self, now: float, limit: int = 10_000) -> int:
         """Delete expired rows (stored responses and abandoned claims alike)."""
         return await self._journal.writer.run(lambda conn: _purge(conn, now, limit))
+
+
+def _complete(
+    conn: sqlite3.Connection, ref: KeyRef, response: StoredResponse, *, now: float, ttl: float
+) -> bool:
+    """Turn our running row into the stored response; False if the row is not ours any more."""
+    cursor = conn.execute(
+        "UPDATE idempotency_keys SET state = 'done', status = ?, headers = ?, body = ?,"
+        " expires_at = ? WHERE client = ? AND method = ? AND path = ? AND key = ?"
+        " AND fingerprint = ? AND state = 'running'",
+        (
+            response.status,
+            _headers_encode(response.headers),
+            response.body,
+            now + ttl,
+            *ref.pk,
+            ref.fingerprint,
+        ),
+    )
+    return cursor.rowcount == 1
 
 
 def _purge(conn: sqlite3.Connection, now: float, limit: int) -> int:

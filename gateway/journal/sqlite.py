@@ -124,7 +124,8 @@ def _insert_event(conn: sqlite3.Connection, e: Event) -> None:
     )
 
 
-def _insert_message(conn: sqlite3.Connection, m: NewMessage) -> None:
+def insert_message(conn: sqlite3.Connection, m: NewMessage) -> None:
+    """The message row and its accept event (for stores that accept in their own job)."""
     conn.execute(
         "INSERT INTO messages (id, partner, channel, document_type, content_type, raw,"
         " received_at, trace_id, business_keys, state, stage, available_at, updated_at)"
@@ -239,7 +240,7 @@ class SqliteJournal(Journal):
     # -- acceptance ---------------------------------------------------------------------------
     async def accept(self, message: NewMessage) -> None:
         """Message row (= processing work item) and its accept event, in one transaction."""
-        await self._writer.run(lambda conn: _insert_message(conn, message))
+        await self._writer.run(lambda conn: insert_message(conn, message))
 
     async def accept_many(self, messages: list[NewMessage]) -> None:
         """Every message and its accept event in one job: the writer's savepoint makes it whole.
@@ -250,7 +251,7 @@ class SqliteJournal(Journal):
 
         def job(conn: sqlite3.Connection) -> None:
             for m in messages:
-                _insert_message(conn, m)
+                insert_message(conn, m)
 
         if messages:
             await self._writer.run(job)

@@ -5,7 +5,10 @@ Times are explicit (``T0 + n``), so expiry and lease takeover are tested without
 
 from __future__ import annotations
 
-from journal_support import T0, Backend
+import sqlite3
+
+import pytest
+from journal_support import T0, Backend, new_message
 
 from gateway.journal import Journal
 from gateway.journal.idempotency import KeyRef, StoredResponse, open_idempotency_store
@@ -92,3 +95,21 @@ async def test_stored_responses_survive_reopening(journal: Journal, backend: Bac
         assert replay.response == RESPONSE
     finally:
         await reopened.close()
+
+
+async def test_accept_completing_is_one_transaction(journal: Journal) -> None:
+    """The message and the key's stored response commit together or not at all."""
+    store = open_idempotency_store(journal)
+    assert (await store.claim(ref(), now=T0, lease=LEASE, ttl=TTL)).outcome == "new"
+    message = new_message("m1")
+    assert await store.accept_completing(message, ref(), RESPONSE, now=T0 + 1, ttl=TTL)
+    assert await journal.get_message("m1") is not None
+    replay = await store.claim(ref(), now=T0 + 2, lease=LEASE, ttl=TTL)
+    assert replay.outcome == "replay"
+    assert replay.response == RESPONSE
+    # a message that cannot be stored (its id exists) leaves the other key claimed, not done
+    assert (await store.claim(ref(key="k2"), now=T0 + 3, lease=LEASE, ttl=TTL)).outcome == "new"
+    with pytest.raises(sqlite3.IntegrityError):
+        await store.accept_completing(message, ref(key="k2"), RESPONSE, now=T0 + 4, ttl=TTL)
+    still = await store.claim(ref(key="k2"), now=T0 + 5, lease=LEASE, ttl=TTL)
+    assert still.outcome == "running"
