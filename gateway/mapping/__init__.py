@@ -20,6 +20,7 @@ File format (``mappings/<partner>/<doctype>.yaml``)::
       - input: examples/order-1.json             # relative to this file (.edi/.x12: X12)
         expected: examples/order-1.expected.json # the canonical JSON it must map to
         name: one-line-order                     # optional; default: the input's file name
+        received_at: "2026-11-20T09:00:00Z"      # optional: what received_at() answers
     codelists:                    # name -> YAML code list, path relative to this file
       uom: ../_codelists/uom.yaml
     crosswalks:                   # name -> CSV with header from,to, relative to this file
@@ -71,7 +72,10 @@ are literals: ``substr(x, `2`)``), ``sscc`` (SSCC-18 from an X12 ``MAN*GM``, the
 dropped; not an SSCC: null), ``qual``/``quals`` (pick segments by qualifier:
 ``qual(REF, 'REF01', 'DP').REF02``), ``idpair`` (X12 qualifier/id element pairs:
 ``idpair(PO1, 'PO106', 'VN')``), ``lookup(crosswalk, key, default?)``,
-``code(codelist, key, default?)``, ``idx()``, ``pos()``, ``root()``, ``parent()``.
+``code(codelist, key, default?)``, ``idx()``, ``pos()``, ``root()``, ``parent()``,
+``received_at()`` (when the gateway received the message, ISO 8601 in UTC, for documents that
+carry no date of their own: ``iso_date(received_at())``; a dry run maps as if received now, an
+example case at its ``received_at:``, and without one it is null).
 
 Tooling: :func:`lint_file`/:func:`lint_dir` (``crossdock mappings check``: compile errors, target
 fields not in the contract, X12 paths the transaction set's structure cannot have, JSON paths

@@ -4,11 +4,13 @@ Shared by ``crossdock map`` and ``POST /v1/mappings/dry-run`` so both answer the
 mapping is chosen as the pipeline chooses it (``<partner>/<document_type>.yaml``, else the
 document must already be canonical); a failure is a :class:`DryRunError` whose ``as_dict()``
 names the stage, the mapping file and line, the expression, the target path and the value found.
+The document is mapped as if received now (what a mapping's ``received_at()`` answers).
 """
 
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,7 +116,7 @@ def dry_run(
                         f"the mapping targets {compiled.target}, not {version}/{document_type}",
                     )
                 document_type = target_type  # x12.943 -> what its mapping makes, as the pipeline
-            mapped = compiled.apply(tree)
+            mapped = compiled.apply(tree, received_at=time.time())
         canonical = _validate(contract, document_type, mapped)
     except StageError as exc:
         raise DryRunError(exc, name) from exc

@@ -125,7 +125,7 @@ def run_example(mapping: Mapping, example: Example) -> CaseResult:  # noqa: PLR0
     except StageError as exc:
         return failed("read", exc.message)
     try:
-        mapped = mapping.apply(tree)
+        mapped = mapping.apply(tree, received_at=example.received_at)
     except StageError as exc:
         return failed("map", exc.message)
     try:

@@ -12,8 +12,10 @@ register functions as an import side effect.
 
 Inside ``each``, expressions see the current item as ``@``; four functions reach outside it:
 ``idx()`` (0-based position), ``pos()`` (1-based, for line numbers), ``parent()`` (the value the
-``each`` ran on) and ``root()`` (the whole input document). They read a thread-local scope that
-``Mapping.apply`` sets, so one compiled mapping serves many threads or one event loop safely.
+``each`` ran on) and ``root()`` (the whole input document). ``received_at()`` is when the
+gateway received the message (for a source whose documents carry no date of their own). They
+read a thread-local scope that ``Mapping.apply`` sets, so one compiled mapping serves many
+threads or one event loop safely.
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ class _Scope(threading.local):
         self.root: Any = None
         self.index: int | None = None
         self.parents: list[Any] = []
+        self.received: str | None = None  # ISO 8601 UTC, or None when apply() was given none
 
 
 SCOPE = _Scope()
@@ -86,6 +89,10 @@ def _root() -> Any:
 def _parent() -> Any:
     parents = SCOPE.parents
     return parents[-1] if parents else None
+
+
+def _received_at() -> str | None:
+    return SCOPE.received
 
 
 def _s(name: str, params: str, summary: str) -> FunctionSpec:
@@ -129,6 +136,8 @@ _PURE: tuple[tuple[FunctionSpec, Callable[..., Any]], ...] = (
     (_s("pos", "", "1-based position of the current each item"), _pos),
     (_s("root", "", "the whole input document"), _root),
     (_s("parent", "", "the value the current each ran on"), _parent),
+    (_s("received_at", "", "when the gateway received the message (ISO 8601, UTC); else null"),
+     _received_at),
     (_s("to_x12date", "x", "ISO 8601 date/timestamp -> CCYYMMDD"), _fn_x12out.to_x12date),
     (_s("to_x12time", "x", "ISO 8601 timestamp or time -> HHMM"), _fn_x12out.to_x12time),
     (_s("to_implied", "x, places", "X12 implied decimal: '12.5',2 -> '1250'"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 from typing import Any
@@ -57,15 +58,25 @@ class Example:
 
     Paths are relative to the mapping file that lists them; examples are not inherited through
     ``extends`` (a base's examples test the base, a partner file's test the partner file).
+    ``received_at`` (POSIX seconds, from the case's optional ``received_at:`` timestamp) is the
+    receipt time the case is mapped with, for mappings that call ``received_at()``.
     """
 
-    __slots__ = ("expected", "input", "line", "name")
+    __slots__ = ("expected", "input", "line", "name", "received_at")
 
-    def __init__(self, name: str, input_path: Path, expected: Path, line: int) -> None:
+    def __init__(
+        self,
+        name: str,
+        input_path: Path,
+        expected: Path,
+        line: int,
+        received_at: float | None = None,
+    ) -> None:
         self.name = name
         self.input = input_path
         self.expected = expected
         self.line = line
+        self.received_at = received_at
 
     def __repr__(self) -> str:
         return f"Example({self.name!r})"
@@ -105,17 +116,22 @@ class Mapping:
         """The compiled field tree (for lint); ``apply`` is how documents are mapped."""
         return self._root
 
-    def apply(self, tree: Any) -> dict[str, Any]:
-        """Map one document tree; raises ``MapError`` naming file, line, expression and value."""
+    def apply(self, tree: Any, *, received_at: float | None = None) -> dict[str, Any]:
+        """Map one document tree; raises ``MapError`` naming file, line, expression and value.
+
+        ``received_at`` (POSIX seconds) is when the gateway received the message: what the
+        mapping function ``received_at()`` answers (null without it).
+        """
         scope = SCOPE
-        saved = scope.root, scope.index, scope.parents
+        saved = scope.root, scope.index, scope.parents, scope.received
         scope.root, scope.index, scope.parents = tree, None, []
+        scope.received = None if received_at is None else _utc_stamp(received_at)
         try:
             out = self._root.build(tree)
         except FieldError as error:
             raise error.to_map_error() from error
         finally:
-            scope.root, scope.index, scope.parents = saved
+            scope.root, scope.index, scope.parents, scope.received = saved
         return out if out is not None else {}
 
     def is_current(self) -> bool:
@@ -186,11 +202,32 @@ def _read(
     return spec
 
 
-_EXAMPLE_KEYS = frozenset({"name", "input", "expected"})
+def _utc_stamp(seconds: float) -> str:
+    """POSIX seconds -> ISO 8601 in UTC, to the second (``2026-03-02T14:15:00+00:00``)."""
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat(timespec="seconds")
+
+
+def _received(node: yaml.Node) -> float:
+    """An example's ``received_at:``: an ISO 8601 timestamp with an offset -> POSIX seconds.
+
+    Quoted or not (YAML tags an unquoted one as a timestamp; the text is what counts).
+    """
+    moment = None
+    if isinstance(node, yaml.ScalarNode):
+        try:
+            moment = dt.datetime.fromisoformat(str(node.value))
+        except ValueError:
+            moment = None
+    if moment is None or moment.tzinfo is None:
+        raise fail(node, "`received_at` must be an ISO 8601 timestamp with an offset")
+    return moment.timestamp()
+
+
+_EXAMPLE_KEYS = frozenset({"name", "input", "expected", "received_at"})
 
 
 def _examples(path: Path, node: yaml.Node) -> tuple[Example, ...]:
-    """``examples: [{input: a.json, expected: a.expected.json, name?: ...}]``."""
+    """``examples: [{input: a.json, expected: a.expected.json, name?: ..., received_at?: ...}]``."""
     if not isinstance(node, yaml.SequenceNode):
         raise fail(node, "`examples` must be a list of {input: FILE, expected: FILE}")
     out: list[Example] = []
@@ -199,7 +236,10 @@ def _examples(path: Path, node: yaml.Node) -> tuple[Example, ...]:
         entries = pairs(item, "an example")
         unknown = set(entries) - _EXAMPLE_KEYS
         if unknown or not {"input", "expected"} <= set(entries):
-            raise fail(item, "an example needs `input` and `expected` (and optionally `name`)")
+            raise fail(
+                item,
+                "an example needs `input` and `expected` (and optionally `name`, `received_at`)",
+            )
         input_path = _relative(path, entries["input"][1], "`input`")
         expected = _relative(path, entries["expected"][1], "`expected`")
         name = (
@@ -212,7 +252,8 @@ def _examples(path: Path, node: yaml.Node) -> tuple[Example, ...]:
         if name in names:
             raise fail(item, f"two examples are named `{name}`; give one a `name:`")
         names.add(name)
-        out.append(Example(name, input_path, expected, line_of(item)))
+        received = _received(entries["received_at"][1]) if "received_at" in entries else None
+        out.append(Example(name, input_path, expected, line_of(item), received))
     return tuple(out)
 
 

@@ -83,19 +83,25 @@ def decode(channel: Channel, message: Message) -> Decoded:
 
 
 def map_document(
-    channel: Channel, mappings: MappingRegistry, tree: Any, document_type: str
+    channel: Channel,
+    mappings: MappingRegistry,
+    tree: Any,
+    document_type: str,
+    *,
+    received_at: float | None = None,
 ) -> tuple[str, Any]:
     """Document tree -> (mapping name, canonical shape).
 
     The mapping is the channel's explicit ``mapping:`` if it names one, else
     ``<partner>/<document_type>.yaml`` under the mappings folder; with neither, the tree is
-    passed through as canonical JSON.
+    passed through as canonical JSON. ``received_at`` (the message's, as journaled, so a
+    reprocessed message maps the same) is what the mapping's ``received_at()`` answers.
     """
     selected = mappings.select(channel.partner, document_type, channel.mapping)
     if selected is None:
         return NO_MAPPING, tree
     name, mapping = selected
-    return name, mapping.apply(tree)
+    return name, mapping.apply(tree, received_at=received_at)
 
 
 def produced_type(
@@ -190,7 +196,9 @@ def run_stages(
         decoded = decode(channel, message)
         ok("decode", format=channel.format)
         document_type = decoded.document_type or channel.document_type
-        mapping_name, mapped = map_document(channel, mappings, decoded.tree, document_type)
+        mapping_name, mapped = map_document(
+            channel, mappings, decoded.tree, document_type, received_at=message.received_at
+        )
         ok("map", mapping=mapping_name)
         document_type = produced_type(channel, mappings, mapping_name, document_type)
         canonical = validate(channel, document_type, mapped)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import datetime as dt
 import hashlib
 import hmac
 import io
 import json
 import logging
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -20,9 +22,10 @@ import yaml
 
 from gateway.logs import configure_logging
 from gateway.runtime import Gateway
-from tests.support import SAMPLES, running_gateway, write_config
+from tests.support import SAMPLES, eventually, running_gateway, write_config
 
 WEBHOOKS = SAMPLES / "webhooks"
+REPO_MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 SHOP_SECRET = "shpss_0123456789abcdef-very-secret"
 WOO_SECRET = "woo-secret-value-42"
 EASYPOST_SECRET = "s\u00e9cret"
@@ -251,3 +254,51 @@ async def test_no_secret_reaches_the_logs(tmp_path: Path, secrets: None) -> None
     refused = [x for x in lines if x["msg"] == "webhook refused"]
     assert refused and refused[0]["code"] == "signature_mismatch"
     assert any(x["msg"] == "webhook replay ignored" for x in lines)
+
+
+async def test_a_signed_shopify_return_ends_as_a_return_authorization(
+    tmp_path: Path, secrets: None
+) -> None:
+    """returns/approve, signed as Shopify signs it, through the pipeline into the journal.
+
+    The source names no mapping: partner `shopify` and document type `return_authorization`
+    pick mappings/shopify/return_authorization.yaml. The body is that file's example input.
+    """
+    cfg = write_config(tmp_path, {})
+    (cfg / "partners.yaml").write_text(yaml.safe_dump([{"name": "acme"}, {"name": "shopify"}]))
+    source = {
+        "name": "shopify-returns",
+        "partner": "shopify",
+        "scheme": "shopify",
+        "secrets": [{"env": "T_SHOP"}],
+        "document_type": "return_authorization",
+    }
+    (cfg / "webhooks.yaml").write_text(yaml.safe_dump([source]))
+    shutil.rmtree(tmp_path / "mappings")
+    shutil.copytree(REPO_MAPPINGS, tmp_path / "mappings")
+    examples = REPO_MAPPINGS / "shopify" / "examples"
+    body = (examples / "returns-approve-1.json").read_bytes()
+    expected = json.loads((examples / "returns-approve-1.expected.json").read_text("utf-8"))
+    async with running_gateway(tmp_path) as (gw, base), httpx.AsyncClient() as client:
+        r = await client.post(
+            f"{base}/v1/inbound/webhooks/shopify-returns",
+            content=body,
+            headers=shopify_headers(body, "ret-6200610001-approve"),
+        )
+        assert r.status_code == 202, r.text
+        message_id = r.json()["message_id"]
+
+        async def canonical() -> Any:
+            message = await gw.journal.get_message(message_id)
+            return message if message is not None and message.canonical is not None else None
+
+        message = await eventually(canonical)
+        assert message.document_type == "return_authorization"
+        assert message.business_keys["rma_number"] == "#2043-R1"
+        got = json.loads(message.canonical)
+        # the payload has no date: the authorization is dated the (UTC) day it was received
+        received = dt.datetime.fromtimestamp(message.received_at, dt.UTC).date().isoformat()
+        assert got == {**expected, "issued_date": received}
+        events = {e.stage: e for e in await gw.journal.events(message_id)}
+        assert events["map"].detail["mapping"] == "shopify/return_authorization.yaml"
+        assert events["validate"].detail["contract"] == "v1/return_authorization"

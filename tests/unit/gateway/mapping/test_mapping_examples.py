@@ -169,6 +169,27 @@ def test_bad_examples_sections(write: Write, examples: str, problem: str) -> Non
     assert caught.value.line == 2
 
 
+def test_a_case_can_say_when_its_input_was_received(write: Write) -> None:
+    write("in.json", json.dumps(INPUT))
+    write("out.json", json.dumps({**OUTPUT, "order_date": "2026-11-21"}))
+    text = MAPPING.replace('order_date: "day"', 'order_date: "iso_date(received_at())"')
+    text = text.replace(
+        "expected: out.json", "expected: out.json\n    received_at: 2026-11-20T19:30:00-05:00"
+    )
+    mapping = load_mapping(write("m.yaml", text))
+    [example] = mapping.examples
+    assert example.received_at == 1795221000.0  # 2026-11-21T00:30:00Z: the UTC date is the 21st
+    [result] = run_examples(mapping)
+    assert result.ok, result.describe()
+
+
+@pytest.mark.parametrize("value", ["yesterday", "2026-11-20T19:30:00", "[1, 2]"])
+def test_a_received_at_needs_a_timestamp_with_an_offset(write: Write, value: str) -> None:
+    text = f"examples: [{{input: a.json, expected: b.json, received_at: {value}}}]\nfields: {{}}\n"
+    with pytest.raises(MappingFileError, match="ISO 8601 timestamp with an offset"):
+        load_mapping(write("m.yaml", text))
+
+
 def test_example_paths_are_relative_to_the_mapping_file(write: Write) -> None:
     path = write(
         "p/m.yaml", "examples: [{input: ex/a.json, expected: ex/a.out.json}]\nfields: {}\n"

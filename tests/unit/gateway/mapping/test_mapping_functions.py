@@ -443,13 +443,35 @@ def test_scope_functions(compile_fields: Callable[..., Mapping]) -> None:
     }
 
 
+def test_received_at_is_when_the_message_arrived_in_utc(
+    compile_fields: Callable[..., Mapping],
+) -> None:
+    mapping = compile_fields(
+        """
+        at: "received_at()"
+        day: "iso_date(received_at())"
+        lines:
+          each: "items"
+          fields: {at: "received_at()"}
+        """
+    )
+    arrived = dt.datetime(2026, 11, 28, 23, 40, 5, 250_000, tzinfo=dt.UTC).timestamp()
+    out = mapping.apply({"items": [{}]}, received_at=arrived)
+    assert out == {
+        "at": "2026-11-28T23:40:05+00:00",
+        "day": "2026-11-28",
+        "lines": [{"at": "2026-11-28T23:40:05+00:00"}],
+    }
+    assert mapping.apply({"items": [{}]}) == {}  # not given: null, and the fields are absent
+
+
 def test_every_function_is_documented_and_tested() -> None:
     tested = {
         "dec", "dadd", "dsub", "dmul", "ddiv", "dround", "dsum", "implied_dec",
         "x12date", "x12time", "x12datetime", "iso_date", "iso_datetime",
         "upper", "lower", "trim", "concat", "concat_ws", "compact", "qual", "quals", "idpair",
         "substr", "left", "right", "sscc",
-        "lookup", "code", "idx", "pos", "root", "parent",
+        "lookup", "code", "idx", "pos", "root", "parent", "received_at",
         "to_x12date", "to_x12time", "to_implied", "to_x12num",  # test_mapping_reverse_x12.py
     }  # fmt: skip
     assert {spec.name for spec in FUNCTIONS} == tested
