@@ -13,7 +13,9 @@ worker then sends it with the destination's retries and breaker like any other d
 **Receiving.** A journaled 997/999 set is read by :func:`connectors.x12.ack_read.read_ack_set`
 and matched to what we sent by partner, AK101/AK102 and the AK2 set control numbers
 (:meth:`X12Control.reconcile`); a malformed ack is refused with the reader's error (dead-lettered
-at decode like any bad set), never half-applied.
+at decode like any bad set), never half-applied. A journaled TA1 (read by
+:func:`connectors.x12.ack_read.read_ta1`) is matched by partner and TA101 = our ISA13
+(:meth:`X12Control.reconcile_ta1`): ``R`` rejects the interchange, ``A``/``E`` are recorded.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ import msgspec
 
 from connectors.x12 import Separators
 from connectors.x12.ack import Acknowledgement, build_acks
-from connectors.x12.ack_read import ReceivedAck
+from connectors.x12.ack_read import ReceivedAck, ReceivedTa1
 from gateway.config import Config
 from gateway.config.x12 import X12PartnerSettings
 from gateway.ids import new_id
@@ -35,6 +37,7 @@ from gateway.journal import Journal
 from gateway.journal.sqlite import SqliteJournal
 from gateway.journal.x12_control import (
     AckedGroup,
+    AckedInterchange,
     AckedSet,
     OutboundX12,
     ReconcileResult,
@@ -255,6 +258,29 @@ async def reconcile(
     )
 
 
+async def reconcile_ta1(
+    journal: Journal,
+    partner: str,
+    ta1: ReceivedTa1,
+    *,
+    ack_message_id: str,
+    received_at: float,
+) -> ReconcileResult:
+    """Apply a received TA1 to the outbound register (its parties checked against ours)."""
+    acked = AckedInterchange(
+        control_number=ta1.control_number,
+        code=ta1.code,
+        note=ta1.note,
+        date=ta1.date,
+        time=ta1.time,
+        sender=ta1.sender,
+        receiver=ta1.receiver,
+    )
+    return await control_for(journal).reconcile_ta1(
+        partner, acked, ack_message_id=ack_message_id, received_at=received_at
+    )
+
+
 def describe(result: ReconcileResult) -> dict[str, Any]:
     """An event's detail for one reconciliation."""
     return {"matched": result.matched, "unmatched": result.unmatched}
@@ -269,6 +295,7 @@ __all__ = [
     "control_for",
     "describe",
     "reconcile",
+    "reconcile_ta1",
     "send_acks",
     "x12_settings",
 ]

@@ -327,7 +327,8 @@ class DropFolderWatcher:
                 {
                     "message_id": m.id,
                     "set_id": m.business_keys.get("set_id", ""),
-                    "control_number": m.business_keys.get("st02", ""),
+                    "control_number": m.business_keys.get("st02")
+                    or m.business_keys.get("ta101", ""),  # a TA1's message: the ISA13 it answers
                     "document_type": m.document_type,
                     "status": "rejected" if "x12_error" in m.business_keys else "accepted",
                 }

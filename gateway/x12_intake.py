@@ -6,9 +6,11 @@ a resent interchange, journaled and acknowledged the same way whether a partner 
 dropped it as a file. Nothing here knows HTTP: a refusal is returned as data (:class:`Refusal`)
 and each door renders it (problem+json, or an ``.error.json`` beside the rejected file).
 
-**Splitting.** One journal message per transaction set, all in one transaction
-(:meth:`Journal.accept_many`). A set the reader rejects is journaled too and dead-lettered at
-decode; a body with no set at all is refused (400 ``x12_no_sets``) and nothing is written.
+**Splitting.** One journal message per transaction set, and one per TA1 (a partner's
+interchange acknowledgement, alone in its interchange or ahead of groups), all in one
+transaction (:meth:`Journal.accept_many`). A set the reader rejects is journaled too and
+dead-lettered at decode; a body with neither a set nor a TA1 is refused (400 ``x12_no_sets``)
+and nothing is written.
 
 **Duplicate interchanges.** When the channel's ``duplicate_window`` is set, an interchange whose
 sender, receiver (both with qualifiers) and ISA13 match one the same partner sent within the
@@ -124,7 +126,8 @@ async def accept_interchange(
                     "channel": name,
                     "position": exc.path or "byte 0",
                     "expected": (
-                        "an ISA segment opening an interchange with at least one ST..SE set"
+                        "an ISA segment opening an interchange with at least one ST..SE set "
+                        "or a TA1"
                     ),
                 },
             ),

@@ -6,7 +6,7 @@ Public surface::
     read_sets(bytes_or_file) -> iterator   # streaming: X12Set ..., InterchangeSummary
     Reader(bytes_or_file)                  # segments and issues, nothing else
     DuplicateDetector(store, window)       # same sender/receiver + ISA13 within a window
-    split_sets(raw) -> list[SetMessage]    # acceptance: one journal message per set
+    split_sets(raw) -> list[SetMessage]    # acceptance: one journal message per set or TA1
     decode_set(raw, keys) -> Decoded       # the decode stage for one such message
     build_ack(raw, ...) -> Acknowledgement # 997/999 per group, TA1 per bad interchange
     STRUCTURES, ELEMENT_COUNTS             # loops per set, elements per segment (mappings check)
@@ -24,6 +24,7 @@ from connectors.x12._elements import ELEMENT_COUNTS
 from connectors.x12._envelope import read_sets
 from connectors.x12._messages import (
     DOCUMENT_TYPES,
+    TA1_SET_ID,
     SetMessage,
     decode_set,
     document_type,
@@ -50,6 +51,7 @@ __all__ = [
     "ELEMENT_COUNTS",
     "HIERARCHICAL",
     "STRUCTURES",
+    "TA1_SET_ID",
     "DuplicateDetector",
     "EncodeError",
     "Envelope",

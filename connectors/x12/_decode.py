@@ -52,14 +52,19 @@ def decode(raw: bytes) -> list[X12Set]:
     """
     sets, summaries = decode_with_summaries(raw)
     if not sets:
-        problems = [i for s in summaries for i in s.issues if i.severity == "error"]
-        detail = f"; first problem: {problems[0].message}" if problems else ""
-        raise DecodeError(
-            f"decode: no X12 transaction set found (expected ISA, GS, ST...){detail}",
-            code="x12_no_sets",
-            path=f"byte {problems[0].offset}" if problems else None,
-        )
+        raise no_sets_error(summaries)
     return sets
+
+
+def no_sets_error(summaries: list[InterchangeSummary]) -> DecodeError:
+    """``x12_no_sets`` for an input without a set, at its first problem when there is one."""
+    problems = [i for s in summaries for i in s.issues if i.severity == "error"]
+    detail = f"; first problem: {problems[0].message}" if problems else ""
+    return DecodeError(
+        f"decode: no X12 transaction set found (expected ISA, GS, ST...){detail}",
+        code="x12_no_sets",
+        path=f"byte {problems[0].offset}" if problems else None,
+    )
 
 
 def as_decoded(xset: X12Set) -> Decoded:

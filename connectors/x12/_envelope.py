@@ -218,7 +218,7 @@ def read_sets(  # noqa: PLR0912, PLR0915 - one state machine over the segment st
             st.summary.closed = True
             yield close_interchange(None, "")
         elif sid == "TA1" and st.group is None:
-            continue
+            st.summary.ta1s.append(seg)  # an interchange acknowledgement: kept, never a set
         else:
             where = "transaction set (no ST before it)"
             (st.group.issues if st.group else st.summary.issues).append(_outside(seg, where))

@@ -14,6 +14,12 @@ is made once, at acceptance, on the whole interchange and travels in the busines
 ``shipment``, 810 -> ``invoice``...: :data:`DOCUMENT_TYPES`), so mapping selection
 (``<partner>/order.yaml``), validation and routing work as for any other channel; a set without
 a canonical counterpart (997, 999, 943, 944) is ``x12.<set id>``.
+
+**TA1.** A partner's interchange acknowledgement is a TA1 segment right inside an ISA..IEA, in no
+set: alone (``ISA TA1 IEA``, the usual shape) or ahead of groups. It is what tells us whether they
+took an interchange we sent, so it is journaled like a set (one message per TA1, ``set_id``
+``TA1``, document type ``x12.TA1``): its ISA, the TA1 and the IEA exactly as received. An input
+with TA1s and no set is therefore accepted, not refused as empty.
 """
 
 from __future__ import annotations
@@ -22,17 +28,22 @@ import msgspec
 
 from connectors.base import Decoded
 from connectors.errors import DecodeError
-from connectors.x12._decode import decode, decode_with_summaries
+from connectors.x12._decode import decode_with_summaries, no_sets_error
 from connectors.x12._doctypes import DOCUMENT_TYPES, document_type
-from connectors.x12._model import Issue, Segment, X12Set
+from connectors.x12._model import InterchangeSummary, Issue, Segment, X12Set
 from connectors.x12._reader import Reader
 
 # Counts of the original interchange; a sliced message legitimately differs from them.
 _SLICING_CODES = frozenset({"ge01", "iea01"})
+#: ``set_id`` of the message that carries one TA1 (an interchange acknowledgement, in no set)
+TA1_SET_ID = "TA1"
 
 
 class SetMessage(msgspec.Struct, frozen=True, kw_only=True):
-    """What acceptance journals for one set: its bytes, type, keys and verdict."""
+    """What acceptance journals for one set (or one TA1): its bytes, type, keys and verdict.
+
+    For a TA1, ``set_id`` is ``TA1`` and ``control_number`` its TA101 (the ISA13 it answers).
+    """
 
     set_id: str
     control_number: str
@@ -44,14 +55,19 @@ class SetMessage(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def split_sets(raw: bytes) -> list[SetMessage]:
-    """One :class:`SetMessage` per transaction set in ``raw``, in input order.
+    """One :class:`SetMessage` per transaction set and per TA1 in ``raw``, in input order.
 
     Raises :class:`DecodeError` (code ``x12_no_sets``, the byte offset in ``path``) when
-    ``raw`` holds no transaction set at all.
+    ``raw`` holds neither a transaction set nor a TA1.
     """
-    sets = decode(raw)
+    sets, summaries = decode_with_summaries(raw)
+    ta1s = [(summary, ta1) for summary in summaries for ta1 in summary.ta1s]
+    if not sets and not ta1s:
+        raise no_sets_error(summaries)
     envelope = _envelope_segments(raw)
-    return [_message(raw, xset, envelope) for xset in sets]
+    found = [(xset.raw_range[0], _message(raw, xset, envelope)) for xset in sets]
+    found += [(ta1.offset, _ta1_message(raw, s, ta1, envelope)) for s, ta1 in ta1s]
+    return [message for _, message in sorted(found, key=lambda item: item[0])]
 
 
 def _envelope_segments(raw: bytes) -> list[Segment]:
@@ -113,6 +129,42 @@ def _message(raw: bytes, xset: X12Set, envelope: list[Segment]) -> SetMessage:
         control_number=xset.control_number,
         raw=b"".join(parts),
         document_type=document_type(xset.set_id),
+        business_keys=keys,
+        accepted=error is None,
+        error=error,
+    )
+
+
+def _ta1_message(
+    raw: bytes, summary: InterchangeSummary, ta1: Segment, envelope: list[Segment]
+) -> SetMessage:
+    """The message for one TA1: its interchange's ISA, the TA1 and the IEA, as received.
+
+    Its verdict is the interchange's: an interchange that failed its own checks (IEA02, a
+    missing IEA...) cannot be trusted to say which of our interchanges it acknowledges.
+    """
+    ich = summary.header
+    parts = [_slice(raw, envelope, "ISA", ich.offset), raw[ta1.offset : ta1.end]]
+    iea = _first_after(envelope, "IEA", ta1.end - 1, stop=("ISA",))
+    if iea is not None:
+        parts.append(raw[iea.offset : iea.end])
+    keys = {
+        "set_id": TA1_SET_ID,
+        "ta101": ta1.get(1),
+        "isa13": ich.control_number,
+        "sender": f"{ich.sender_qualifier}:{ich.sender_id}",
+        "receiver": f"{ich.receiver_qualifier}:{ich.receiver_id}",
+        "x12_offset": str(ta1.offset),
+    }
+    error = next((i for i in summary.issues if i.severity == "error"), None)
+    if error is not None:
+        keys["x12_error"] = error.code
+        keys["x12_error_at"] = f"byte {error.offset}"
+    return SetMessage(
+        set_id=TA1_SET_ID,
+        control_number=ta1.get(1),
+        raw=b"".join(parts),
+        document_type=document_type(TA1_SET_ID),
         business_keys=keys,
         accepted=error is None,
         error=error,
@@ -181,4 +233,11 @@ def _position(issue: Issue, origin: int | None) -> str:
     return f"{where} (byte {issue.offset + origin} of the received body)"
 
 
-__all__ = ["DOCUMENT_TYPES", "SetMessage", "decode_set", "document_type", "split_sets"]
+__all__ = [
+    "DOCUMENT_TYPES",
+    "TA1_SET_ID",
+    "SetMessage",
+    "decode_set",
+    "document_type",
+    "split_sets",
+]

@@ -106,7 +106,12 @@ class GroupSummary(msgspec.Struct):
 
 
 class InterchangeSummary(msgspec.Struct):
-    """An interchange once read (IEA seen, or the data ended): groups and interchange issues."""
+    """An interchange once read (IEA seen, or the data ended): groups and interchange issues.
+
+    ``ta1s`` are the TA1 segments directly inside the interchange (outside any group): a
+    partner's interchange acknowledgements of what we sent them. They belong to no transaction
+    set, so they travel here and acceptance journals each one as its own message.
+    """
 
     header: InterchangeHeader
     groups: list[GroupSummary] = []
@@ -114,6 +119,7 @@ class InterchangeSummary(msgspec.Struct):
     end: int = 0
     issues: list[Issue] = []
     closed: bool = False
+    ta1s: list[Segment] = []
 
 
 class X12Set(msgspec.Struct):

@@ -11,7 +11,9 @@ Built from what the reader found, so an acknowledgement says exactly what ``x12 
   and the element of each error, AK5/IK5 ``A`` accepted, ``E`` accepted with errors (warnings
   inside the set) or ``R`` rejected, and AK9 ``A``/``E``/``P`` (partially accepted)/``R``;
 - a 997 travels in a group whose GS08 echoes the inbound GS08; a 999 in a ``005010X231`` group;
-- groups of acknowledgements (GS01 ``FA``) are never acknowledged;
+- groups of acknowledgements (GS01 ``FA``) are never acknowledged, nor is an interchange that
+  carries TA1s and no group (a partner's interchange acknowledgement: answering it with a TA1
+  could start an endless exchange of acknowledgements);
 - a 999 adds CTX context (005010X231) where we know it: a business unit identifier CTX after an
   IK3 naming the set's own document number (``BEG03`` of an 850, ``BSN02`` of an 856...), and an
   element context CTX (``SITUATIONAL TRIGGER``) after an IK4 whose error a syntax note raised
@@ -154,6 +156,8 @@ def build_acks(
     acks: list[Acknowledgement] = []
     for summary in summaries:
         if not summary.header.control_number:  # bytes outside any interchange: nothing to ack
+            continue
+        if summary.ta1s and not summary.groups:  # their TA1: acknowledgements are never acked
             continue
         members = [s for s in sets if s.interchange.offset == summary.header.offset]
         policy = _Policy(kind, ta1, separators, functional)

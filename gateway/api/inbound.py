@@ -9,7 +9,9 @@ An ``x12`` channel splits the body into its transaction sets and journals one me
 all in one transaction (:meth:`Journal.accept_many`); the 202 lists every set's message id and
 whether the reader accepted or rejected it. A rejected set is journalled too (nothing the
 partner sent is lost) and is dead-lettered by the decode stage with the error's code and
-position. A body with no interchange or set at all is a 400 and nothing is written. Once the
+position. A TA1 (the partner's interchange acknowledgement, often alone in ``ISA TA1 IEA``) is
+journaled as its own message (``set_id`` ``TA1``) and reconciled with the interchange we sent.
+A body with no interchange, set or TA1 at all is a 400 and nothing is written. Once the
 sets are journaled, the partner's 997/999/TA1 are queued as outbound messages per their ``x12``
 settings (gateway.x12_acks, docs/x12-acknowledgements.md) and listed in the 202.
 

@@ -12,6 +12,8 @@ Why a register: a 997/999 only names group (GS06) and set (ST02) control numbers
 interchange is recorded once (:meth:`record_outbound`), an inbound 997/999 is matched to it by
 partner + functional id + group control number (+ set control numbers) (:meth:`reconcile`), and
 an interchange that expects an ack and got none by its due time is overdue (:meth:`overdue`).
+A TA1 is matched by partner + ISA13 (:meth:`reconcile_ta1`, gateway.journal._x12_ta1): ``R``
+rejects the interchange, ``A``/``E`` are recorded and leave its state to the 997/999.
 
 Interchange states: ``pending`` (an ack is due), ``not_expected`` (no ack is expected, e.g. our
 own 997s), ``accepted``, ``accepted_with_errors``, ``rejected``; ``overdue`` is not stored: it is
@@ -31,6 +33,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from gateway.journal._x12_ta1 import AckedInterchange, Ta1Record, apply_ta1, read_ta1_record
 from gateway.journal.base import Event
 from gateway.journal.sqlite import SqliteJournal, _insert_event
 
@@ -79,6 +82,8 @@ class OutboundInterchange(msgspec.Struct, frozen=True, kw_only=True):
 
     ``kind`` says what it carries (``997``, ``999``, ``TA1``, ``856``...). ``state`` is the stored
     state, except that a pending interchange read after its ``ack_due_at`` reads ``overdue``.
+    ``ta1_code`` is the TA104 of the partner's latest TA1 about it and ``ta1`` that TA1 in full
+    (note code, its TA102/TA103, the journaled message), both None until one came.
     """
 
     partner: str
@@ -96,6 +101,7 @@ class OutboundInterchange(msgspec.Struct, frozen=True, kw_only=True):
     ack_message_id: str | None
     ta1_code: str | None
     groups: list[SentGroup]
+    ta1: Ta1Record | None = None
 
 
 class AckedSet(msgspec.Struct, frozen=True, kw_only=True):
@@ -141,10 +147,16 @@ class OutboundX12(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class ReconcileResult(msgspec.Struct, frozen=True, kw_only=True):
-    """What one received acknowledgement changed: the groups matched and those we never sent."""
+    """What one received acknowledgement changed: the groups matched and those we never sent.
 
-    matched: list[dict[str, str]]  # {isa13, gs06, functional_id, state, interchange_state}
-    unmatched: list[dict[str, str]]  # {functional_id, gs06, reason}
+    For a 997/999, ``matched`` holds ``{isa13, gs06, functional_id, state, interchange_state}``
+    and ``unmatched`` ``{functional_id, gs06, reason}``. For a TA1, ``matched`` holds ``{isa13,
+    ta1_code, ta1_note, interchange_state}`` (and ``ignored`` with the reason when it changed
+    nothing) and ``unmatched`` ``{isa13, reason}``.
+    """
+
+    matched: list[dict[str, str]]
+    unmatched: list[dict[str, str]]
 
 
 def group_state(code: str) -> AckState:
@@ -273,11 +285,20 @@ class X12Control(abc.ABC):
 
     @abc.abstractmethod
     async def reconcile_ta1(
-        self, partner: str, isa13: str, code: str, *, received_at: float | None = None
-    ) -> bool:
-        """A TA1 about our interchange ``isa13``: TA104 ``R`` rejects it; ``A``/``E`` only note it.
+        self,
+        partner: str,
+        ta1: AckedInterchange,
+        *,
+        ack_message_id: str | None = None,
+        received_at: float | None = None,
+    ) -> ReconcileResult:
+        """Apply a received TA1 to the interchange of ``partner`` whose ISA13 is its TA101.
 
-        False when no such interchange was recorded.
+        TA104 ``R`` rejects the interchange for good (``ta1_code`` ``R``); ``A`` and ``E`` record
+        the code and TA105 note and leave the state to the 997/999 (a TA1 acknowledges the
+        envelope only), so a pending interchange stays pending. An ISA13 never sent to this
+        partner, or a TA1 whose ISA parties are not the recorded ones swapped, is reported in
+        ``unmatched``, not raised: the TA1 is journaled either way.
         """
 
     @abc.abstractmethod
@@ -401,6 +422,7 @@ def _interchange(conn: sqlite3.Connection, row: tuple[Any, ...], now: float) -> 
         ack_message_id=row[12],
         ta1_code=row[13],
         groups=_groups(conn, row[0], row[1]),
+        ta1=None if row[13] is None else read_ta1_record(conn, row[0], row[1]),
     )
 
 
@@ -467,7 +489,7 @@ class _Record(msgspec.Struct, frozen=True, kw_only=True):
             if row[0] == self.message_id:
                 return False
             # the nine digits wrapped around: this ISA13 now names a new interchange
-            for table in ("x12_outbound_groups", "x12_outbound"):
+            for table in ("x12_outbound_groups", "x12_outbound_ta1", "x12_outbound"):
                 conn.execute(
                     f"DELETE FROM {table} WHERE partner = ? AND isa13 = ?",  # noqa: S608
                     (self.partner, self.isa13),
@@ -770,27 +792,22 @@ class SqliteX12Control(X12Control):
         )
 
     async def reconcile_ta1(
-        self, partner: str, isa13: str, code: str, *, received_at: float | None = None
-    ) -> bool:
+        self,
+        partner: str,
+        ta1: AckedInterchange,
+        *,
+        ack_message_id: str | None = None,
+        received_at: float | None = None,
+    ) -> ReconcileResult:
         """See :meth:`X12Control.reconcile_ta1`."""
         at = time.time() if received_at is None else received_at
 
-        def job(conn: sqlite3.Connection) -> bool:
-            if code == "R":
-                cur = conn.execute(
-                    "UPDATE x12_outbound SET state = 'rejected', ta1_code = ?, acked_at = ?"
-                    " WHERE partner = ? AND isa13 = ?",
-                    (code, at, partner, isa13),
-                )
-            else:
-                cur = conn.execute(
-                    "UPDATE x12_outbound SET ta1_code = ? WHERE partner = ? AND isa13 = ?",
-                    (code, partner, isa13),
-                )
-            return cur.rowcount > 0
+        def job(conn: sqlite3.Connection) -> ReconcileResult:
+            matched, unmatched = apply_ta1(conn, partner, ta1, ack_message_id=ack_message_id, at=at)
+            return ReconcileResult(matched=matched, unmatched=unmatched)
 
-        changed: bool = await self._run(job)
-        return changed
+        result: ReconcileResult = await self._run(job)
+        return result
 
     async def overdue(
         self, now: float, after_seconds: float | None = None
@@ -881,6 +898,7 @@ __all__ = [
     "MAX_CONTROL_NUMBER",
     "AckState",
     "AckedGroup",
+    "AckedInterchange",
     "AckedSet",
     "ControlKind",
     "InterchangeState",
@@ -890,6 +908,7 @@ __all__ = [
     "SentGroup",
     "SentSet",
     "SqliteX12Control",
+    "Ta1Record",
     "X12Control",
     "control_key",
     "group_state",

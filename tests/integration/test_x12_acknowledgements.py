@@ -4,11 +4,14 @@ A real gateway on 127.0.0.1 and a real receiver standing in for the partner's AS
 the acknowledgement is journaled with the acceptance, delivered by the delivery worker as X12
 bytes (``application/edi-x12``) and judged by pyx12's 997.4010 / 999.5010 maps. Control numbers
 are durable per partner across a restart. A partner's 997/999 (the shared samples) updates the
-state of the outbound interchange it answers, visible at ``GET /v1/ops/x12/interchanges``.
+state of the outbound interchange it answers, visible at ``GET /v1/ops/x12/interchanges``, and so
+does a TA1 posted alone (``ISA TA1 IEA``) about an interchange we sent through a real receiver.
 """
 
 from __future__ import annotations
 
+import logging
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -24,7 +27,15 @@ from gateway.journal.x12_control import SentGroup, SentSet
 from gateway.runtime import Gateway
 from gateway.x12_acks import control_for
 from tests.pyx12_check import pyx12_errors, widened_maps
-from tests.support import SAMPLES, GatewayAuth, eventually, running_gateway, write_config
+from tests.support import (
+    SAMPLES,
+    GatewayAuth,
+    eventually,
+    order,
+    post_json,
+    running_gateway,
+    write_config,
+)
 
 X12 = SAMPLES / "x12"
 CHANNELS = [{"name": "edi", "partner": "acme", "format": "x12", "duplicate_window": 0}]
@@ -283,3 +294,132 @@ async def test_an_invalid_997_is_dead_lettered_with_the_reason(
             assert where in dead.error
             found = await control_for(gw.journal).get("acme", "000000100")
             assert found is not None and found.state == "pending"  # nothing applied
+
+
+# -- a partner's TA1 about what we sent ------------------------------------------------------
+
+REPO = Path(__file__).resolve().parents[2]
+OUR_ID, THEIR_ID = "CROSSDOCK", "ACMEEDI"
+
+
+def _setup_outbound(root: Path, url: str) -> None:
+    """acme gets 855s from us on ``acme-edi`` and posts its X12 (TA1s included) to ``edi``."""
+    mappings = root / "mappings"
+    shutil.copytree(REPO / "mappings" / "_base", mappings / "_base")
+    shutil.copytree(REPO / "mappings" / "_codelists", mappings / "_codelists")
+    x12_out = {"partner": "acme", "mapping": "_base/x12-855-from-order.yaml"}
+    channels = [
+        {"name": "json", "partner": "acme", "document_type": "order"},
+        {"name": "edi", "partner": "acme", "format": "x12", "duplicate_window": 0},
+    ]
+    write_config(
+        root, {"acme-edi": {"url": f"{url}/edi", "x12": x12_out}, "acme-as2": {"url": f"{url}/in"}}
+    )
+    cfg = root / "config"
+    (cfg / "channels.yaml").write_text(yaml.safe_dump(channels))
+    (cfg / "routes.yaml").write_text(
+        yaml.safe_dump([{"name": "out", "destinations": ["acme-edi"]}])
+    )
+    settings = {
+        "sender_id": OUR_ID,
+        "receiver_id": THEIR_ID,
+        "receiver_qualifier": "01",
+        "ack": "997",
+        "ta1": "always",  # even so, their TA1 gets no TA1 back
+        "ack_destination": "acme-as2",
+    }
+    (cfg / "partners.yaml").write_text(
+        yaml.safe_dump([{"name": "acme", "x12": settings}, {"name": "shop"}])
+    )
+
+
+def _their_ta1(ours: str, code: str, note: str, *, control: str, sender: str = THEIR_ID) -> bytes:
+    """ISA, TA1, IEA from the partner (ISA05/06) to us (ISA07/08): what a VAN relays."""
+    isa = (
+        f"ISA*00*{'':10}*00*{'':10}*01*{sender:<15}*ZZ*{OUR_ID:<15}*261122*0305*U*00401*"
+        f"{control}*0*P*>~"
+    )
+    return f"{isa}TA1*{ours}*261122*0300*{code}*{note}~IEA*0*{control}~".encode()
+
+
+async def test_a_partners_ta1_updates_the_interchange_we_sent(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="crossdock.pipeline")
+    async with running_receiver({"/edi": Ok(), "/in": Ok()}) as rx:
+        _setup_outbound(tmp_path, rx.url)
+        async with (
+            running_gateway(tmp_path) as (gw, base),
+            httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+        ):
+            sent = []
+            for po in ("PO-TA1-R", "PO-TA1-A"):  # two 855s out through the real receiver
+                mid = await post_json(client, base, order(po))
+                await eventually(lambda mid=mid: _delivered(gw, mid))
+                isa = _segments(rx.received_on("/edi")[-1].body.decode())[0]
+                sent.append(isa.get(13))
+            rejected, accepted = sent
+            await control_for(gw.journal).record_outbound(  # shop's: not acme's to answer
+                "shop", "000000555", kind="855", groups=[], message_id="shop-out"
+            )
+            bodies = {
+                "rejected": _their_ta1(rejected, "R", "022", control="000000801"),
+                "accepted": _their_ta1(accepted, "A", "000", control="000000802"),
+                "unknown": _their_ta1("000000777", "R", "001", control="000000803"),
+                "shop": _their_ta1("000000555", "R", "001", control="000000804"),
+                "stranger": _their_ta1(accepted, "R", "001", control="000000805", sender="OTHER"),
+            }
+            ta1_messages = {}
+            for name, body in bodies.items():
+                response = await _post(client, base, body)
+                assert response.status_code == 202, response.text
+                [entry] = response.json()["messages"]  # journaled, not refused as empty
+                assert (entry["set_id"], entry["status"]) == ("TA1", "accepted")
+                assert "acknowledgements" not in response.json()  # a TA1 is never acked
+                ta1_messages[name] = entry["message_id"]
+
+            async def done(name: str) -> bool:
+                m = await gw.journal.get_message(ta1_messages[name])
+                return m is not None and m.state == "done"
+
+            for name in bodies:
+                await eventually(lambda name=name: done(name))
+            listing = await client.get(
+                f"{base}/v1/ops/x12/interchanges", params={"partner": "acme"}
+            )
+            assert listing.status_code == 200, listing.text
+            items = {i["isa13"]: i for i in listing.json()["items"]}
+            assert set(items) == {rejected, accepted}  # the TA1s themselves are not in it
+            r, a = items[rejected], items[accepted]
+            assert (r["state"], r["ta1_code"], r["ack_message_id"]) == (
+                "rejected",
+                "R",
+                ta1_messages["rejected"],
+            )
+            assert (r["ta1"]["note"], r["ta1"]["date"], r["ta1"]["time"]) == (
+                "022",
+                "261122",
+                "0300",
+            )
+            # the envelope is accepted; the 855 itself still waits for acme's 997
+            assert (a["state"], a["ta1_code"], a["ta1"]["code"]) == ("pending", "A", "A")
+            assert a["ta1"]["message_id"] == ta1_messages["accepted"]
+            shop = await control_for(gw.journal).get("shop", "000000555")
+            assert shop is not None and (shop.state, shop.ta1_code) == ("pending", None)
+
+            for name, reason in (
+                ("unknown", "no interchange 000000777 was sent to acme"),
+                ("shop", "no interchange 000000555 was sent to acme"),
+                ("stranger", "this TA1 comes from 01:OTHER to ZZ:CROSSDOCK"),
+            ):
+                events = await gw.journal.events(ta1_messages[name])
+                [step] = [e for e in events if e.stage == "reconcile"]
+                assert (step.outcome, step.code) == ("skipped", "unmatched_ack")
+                assert reason in step.detail["unmatched"][0]["reason"]
+            warned = {
+                (r.partner, r.control_number)  # type: ignore[attr-defined]
+                for r in caplog.records
+                if r.name == "crossdock.pipeline" and r.levelno == logging.WARNING
+            }
+            assert warned >= {("acme", "000000777"), ("acme", "000000555"), ("acme", accepted)}
+            assert rx.received_on("/in") == []  # nothing went back to acme

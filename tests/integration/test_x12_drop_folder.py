@@ -27,6 +27,7 @@ from gateway.demo.receiver import Ok, running_receiver
 from gateway.ids import new_id, new_trace_id
 from gateway.journal import Message, MessageFilter, NewMessage
 from gateway.runtime import Gateway
+from gateway.x12_acks import control_for
 from gateway.x12_drop_folder import (
     ACCEPTED,
     CLAIM_KEY,
@@ -130,6 +131,39 @@ async def test_a_dropped_interchange_is_one_message_per_set_with_exact_bytes_and
             await eventually(lambda: _delivered(gw, ack["message_id"]))
             [got] = [r for r in rx.received_on("/as2") if r.body.startswith(b"ISA")]
             assert b"AK1*IN*" in got.body
+
+
+async def test_a_dropped_ta1_alone_is_accepted_and_rejects_what_we_sent(tmp_path: Path) -> None:
+    # ISA, TA1, IEA: no set at all, and still the partner's word on interchange 000000100
+    isa = SAMPLE.read_bytes().split(b"\n", 1)[0]  # the sample's terminator is a newline
+    ta1 = isa + b"\nTA1*000000100*261122*0300*R*024\nIEA*0*000003438\n"
+    folder = _setup(tmp_path)
+    async with running_gateway(tmp_path) as (gw, _base):
+        control = control_for(gw.journal)
+        await control.record_outbound("acme", "000000100", kind="856", groups=[], message_id="out")
+        _drop(folder, "ta1.edi", ta1)
+        moved, receipt = await eventually(lambda: _outcome(folder, ACCEPTED, "ta1.edi"))
+        assert moved.read_bytes() == ta1
+        [entry] = receipt["messages"]
+        assert (entry["set_id"], entry["control_number"], entry["status"]) == (
+            "TA1",
+            "000000100",
+            "accepted",
+        )
+        assert receipt["acknowledgements"] == []
+
+        async def rejected() -> bool:
+            found = await control.get("acme", "000000100")
+            return found is not None and found.state == "rejected"
+
+        await eventually(rejected)
+        found = await control.get("acme", "000000100")
+        assert found is not None and found.ta1 is not None
+        assert (found.ta1_code, found.ta1.note, found.ta1.message_id) == (
+            "R",
+            "024",
+            entry["message_id"],
+        )
 
 
 async def test_a_file_written_in_two_chunks_is_picked_only_once_complete(tmp_path: Path) -> None:

@@ -58,3 +58,18 @@ CREATE TABLE IF NOT EXISTS x12_outbound_groups (
 );
 CREATE INDEX IF NOT EXISTS x12_outbound_groups_gs06
     ON x12_outbound_groups (partner, functional_id, gs06);
+
+-- the latest TA1 a partner sent about one of our interchanges (gateway/journal/_x12_ta1.py):
+-- TA104 code, TA105 note, TA102/TA103 as they wrote them, and the journaled TA1 message.
+-- x12_outbound.ta1_code repeats the code; this table keeps the rest without altering that one.
+CREATE TABLE IF NOT EXISTS x12_outbound_ta1 (
+    partner     TEXT NOT NULL,
+    isa13       TEXT NOT NULL,
+    code        TEXT NOT NULL,
+    note        TEXT NOT NULL DEFAULT '',
+    ta1_date    TEXT NOT NULL DEFAULT '',
+    ta1_time    TEXT NOT NULL DEFAULT '',
+    message_id  TEXT,
+    received_at REAL NOT NULL,
+    PRIMARY KEY (partner, isa13)
+);

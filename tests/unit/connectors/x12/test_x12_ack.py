@@ -14,7 +14,7 @@ from typing import Any
 import msgspec
 import pytest
 import pyx12.x12file
-from _x12_build import interchange, po_850, sample_files, samples_dir
+from _x12_build import interchange, isa, po_850, sample_files, samples_dir
 from click.testing import CliRunner
 
 from connectors.x12.ack import Acknowledgement, build_acks, sequence
@@ -222,3 +222,12 @@ def test_our_separators_replace_theirs(maps: Path) -> None:
     [ack] = _acks("850/edieng_850_syntaxnotes_err.edi", kind="999", separators=ours)
     assert "CTX|BEG03:08292233294\n" in ack.text
     assert ack.text.startswith("ISA|00|")
+
+
+def test_a_partners_ta1_is_never_acknowledged() -> None:
+    ta1 = f"{isa('000000007')}TA1*000000042*240101*1159*A*000~IEA*0*000000007~"
+    for policy in ("always", "on_error"):
+        assert build_acks(ta1.encode(), ta1=policy, now=NOW, counter=sequence()) == []  # type: ignore[arg-type]
+    # not even a broken one: a TA1 about their TA1 could bounce between the two of us forever
+    broken = ta1.replace("IEA*0*000000007", "IEA*0*000000008")
+    assert build_acks(broken.encode(), ta1="on_error", now=NOW, counter=sequence()) == []

@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from _x12_build import interchange, po_850, sample_files, samples_dir
+from _x12_build import interchange, isa, po_850, sample_files, samples_dir
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectors.errors import DecodeError
-from connectors.x12 import decode
+from connectors.x12 import decode, split_sets
 from connectors.x12.ack import build_acks, sequence
-from connectors.x12.ack_read import read_ack_set, read_acks
+from connectors.x12.ack_read import read_ack_set, read_acks, read_ta1
 
 NOW = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
 
@@ -77,6 +77,64 @@ def test_only_997_and_999_sets_are_read() -> None:
     [xset] = decode(interchange([po_850(1)]).encode())
     with pytest.raises(DecodeError, match="not a 997 or 999"):
         read_ack_set(xset)
+
+
+def _ta1(elements: str, control: str = "000000007") -> bytes:
+    return f"{isa(control)}TA1*{elements}~IEA*0*{control}~".encode()
+
+
+def test_our_own_ta1_reads_back() -> None:
+    # a broken interchange (IEA02 is not its ISA13) gets our TA1 R; read as a partner's would be
+    broken = interchange([po_850(1)], control="000000042").replace("IEA*1*000000042", "IEA*1*9")
+    [ack] = build_acks(broken.encode(), counter=sequence(500), now=NOW)
+    [message] = split_sets(ack.text.encode())
+    ta1 = read_ta1(message.raw, message.business_keys)
+    assert (ta1.control_number, ta1.date, ta1.time, ta1.code, ta1.note) == (
+        "000000042",
+        "240101",
+        "1200",
+        "R",
+        "001",
+    )
+    # sent by the receiver of the broken interchange back to its sender
+    assert (ta1.sender, ta1.receiver, ta1.isa13) == ("ZZ:RECEIVER", "ZZ:SENDER", "000000500")
+
+
+def test_a_ta1_without_a_note_code_is_read() -> None:
+    [message] = split_sets(_ta1("42*240101*1200*A"))
+    ta1 = read_ta1(message.raw)
+    assert (ta1.control_number, ta1.code, ta1.note) == ("42", "A", "")
+
+
+@pytest.mark.parametrize(
+    ("elements", "code", "path"),
+    [
+        ("000000042*240101*1200*X*000", "bad_code", "TA1 TA104"),
+        ("000000042*240101*1200**000", "missing_element", "TA1 TA104"),
+        ("ABC*240101*1200*A*000", "bad_numeric", "TA1 TA101"),
+        ("*240101*1200*A*000", "missing_element", "TA1 TA101"),
+        ("000000042*240101*1200*E*19", "bad_code", "TA1 TA105"),
+    ],
+)
+def test_a_ta1_we_cannot_act_on_is_refused_naming_the_element(
+    elements: str, code: str, path: str
+) -> None:
+    [message] = split_sets(_ta1(elements))
+    with pytest.raises(DecodeError) as caught:
+        read_ta1(message.raw, message.business_keys)
+    assert (caught.value.code, caught.value.path) == (code, path)
+
+
+def test_a_ta1_in_a_broken_interchange_is_refused() -> None:
+    [message] = split_sets(
+        _ta1("000000042*240101*1200*R*022").replace(b"IEA*0*000000007", b"IEA*0*8")
+    )
+    assert message.business_keys["x12_error"] == "iea02"
+    with pytest.raises(DecodeError) as caught:
+        read_ta1(message.raw, message.business_keys)
+    assert caught.value.code == "iea02"
+    with pytest.raises(DecodeError, match="expected one TA1 in the message, found 0"):
+        read_ta1(interchange([po_850(1)]).encode())
 
 
 SEPARATORS = st.sampled_from([("*", ">", "~"), ("|", ":", "\n"), ("+", "{", "$")])

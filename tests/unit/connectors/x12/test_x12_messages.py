@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from _x12_build import interchange, po_850, samples_dir
+from _x12_build import interchange, isa, po_850, samples_dir
 
 from connectors.errors import DecodeError
 from connectors.x12 import DOCUMENT_TYPES, decode_set, document_type, split_sets
@@ -80,3 +80,46 @@ def test_no_interchange_is_a_decode_error_with_an_offset() -> None:
     assert caught.value.code == "x12_no_sets"
     assert caught.value.path is not None
     assert caught.value.path.startswith("byte ")
+
+
+def _ta1_interchange(code: str = "R", *, after: str = "", control: str = "000000007") -> bytes:
+    """A partner's TA1 about our ISA13 000000042, alone or ahead of ``after`` (groups)."""
+    ta1 = f"TA1*000000042*240101*1159*{code}*022~"
+    return f"{isa(control)}{ta1}{after}IEA*{after.count('GS*')}*{control}~".encode()
+
+
+def test_a_ta1_alone_is_one_message_with_its_envelope() -> None:
+    raw = _ta1_interchange()
+    [m] = split_sets(raw)
+    assert (m.set_id, m.control_number, m.document_type, m.accepted) == (
+        "TA1",
+        "000000042",
+        "x12.TA1",
+        True,
+    )
+    assert m.raw == raw  # ISA, TA1 and IEA exactly as received
+    assert m.business_keys == {
+        "set_id": "TA1",
+        "ta101": "000000042",
+        "isa13": "000000007",
+        "sender": "ZZ:SENDER",
+        "receiver": "ZZ:RECEIVER",
+        "x12_offset": str(raw.index(b"TA1*")),
+    }
+
+
+def test_a_ta1_ahead_of_groups_is_journaled_beside_their_sets() -> None:
+    body = interchange([po_850(1)])
+    groups = body[body.index("GS*") : body.index("IEA*")]
+    raw = _ta1_interchange("A", after=groups)
+    ta1, order = split_sets(raw)  # input order
+    assert (ta1.set_id, order.set_id) == ("TA1", "850")
+    assert ta1.accepted and order.accepted
+    assert b"GS*" not in ta1.raw and b"TA1*" not in order.raw
+    assert ta1.raw.endswith(b"IEA*1*000000007~")  # IEA01 of the original: not re-checked
+
+
+def test_a_ta1_in_a_broken_interchange_carries_the_verdict() -> None:
+    raw = _ta1_interchange().replace(b"IEA*0*000000007", b"IEA*0*000000009")
+    [m] = split_sets(raw)
+    assert (m.accepted, m.business_keys["x12_error"]) == (False, "iea02")

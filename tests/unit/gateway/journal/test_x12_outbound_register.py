@@ -1,4 +1,5 @@
-"""The outbound interchange register: record, reconcile with 997/999 verdicts, overdue, listing."""
+"""The outbound interchange register: record, reconcile with 997/999 and TA1 verdicts, overdue,
+listing."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 from gateway.journal.sqlite import SqliteJournal
 from gateway.journal.x12_control import (
     AckedGroup,
+    AckedInterchange,
     AckedSet,
     OutboundX12,
     SentGroup,
@@ -130,18 +132,112 @@ async def test_overdue_and_listing(control: SqliteX12Control) -> None:
     assert await control.overdue(T0 + 700) == []  # due again at T0 + 1250
 
 
+def _ta1(isa13: str, code: str, note: str = "000", **parties: str) -> AckedInterchange:
+    return AckedInterchange(
+        control_number=isa13, code=code, note=note, date="270115", time="0800", **parties
+    )
+
+
 async def test_a_ta1_rejection_stands(control: SqliteX12Control) -> None:
     await _send(control, "000000020", _group("20", "0001"))
-    assert await control.reconcile_ta1("acme", "000000020", "R")
+    result = await control.reconcile_ta1(
+        "acme", _ta1("000000020", "R", "022"), ack_message_id="ta1-1", received_at=T0 + 5
+    )
+    assert result.matched == [
+        {"isa13": "000000020", "ta1_code": "R", "ta1_note": "022", "interchange_state": "rejected"}
+    ]
     await control.reconcile("acme", [_ack("20", "A", ("0001", "A"))])
+    # a later TA1 A for the same ISA13 does not lift it either
+    later = await control.reconcile_ta1("acme", _ta1("000000020", "A"), ack_message_id="ta1-2")
+    assert later.matched[0]["ignored"] == "an earlier TA1 R rejected this interchange for good"
     got = await control.get("acme", "000000020")
     assert got is not None and (got.state, got.ta1_code) == ("rejected", "R")
-    assert not await control.reconcile_ta1("acme", "000000099", "A")
+    assert got.ta1 is not None
+    assert (got.ta1.code, got.ta1.note, got.ta1.message_id) == ("R", "022", "ta1-1")
+    assert (got.ta1.date, got.ta1.time, got.ta1.received_at) == ("270115", "0800", T0 + 5)
+
+
+async def test_a_ta1_a_or_e_notes_the_envelope_and_waits_for_the_997(
+    control: SqliteX12Control,
+) -> None:
+    await _send(control, "000000021", _group("21", "0001"))
+    await _send(control, "000000022", _group("22", "0001"))
+    accepted = await control.reconcile_ta1("acme", _ta1("21", "A"), ack_message_id="ta1-a")
+    assert accepted.matched[0]["interchange_state"] == "pending"  # TA101 without its zeros
+    noted = await control.reconcile_ta1("acme", _ta1("000000022", "E", "019"))
+    assert (noted.matched[0]["ta1_note"], noted.unmatched) == ("019", [])
+    a = await control.get("acme", "000000021", now=T0 + 10)
+    e = await control.get("acme", "000000022", now=T0 + 700)
+    assert a is not None and e is not None
+    # the envelope is accepted; the documents still wait for the 997, and go overdue without it
+    assert (a.state, a.ta1_code, a.acked_at, a.ack_message_id) == ("pending", "A", None, None)
+    assert a.ta1 is not None and a.ta1.message_id == "ta1-a"
+    assert (e.state, e.ta1_code) == ("overdue", "E")
+    assert e.ta1 is not None and e.ta1.note == "019"
+    await control.reconcile("acme", [_ack("22", "A", ("0001", "A"))])
+    e = await control.get("acme", "000000022")
+    assert e is not None and (e.state, e.ta1_code) == ("accepted", "E")
+
+
+async def test_a_ta1_a_leaves_an_interchange_that_expects_no_ack_as_it_is(
+    control: SqliteX12Control,
+) -> None:
+    await control.record_outbound(
+        "acme", "000000023", kind="856", groups=[_group("23", "0001")], expects_ack=False
+    )
+    result = await control.reconcile_ta1("acme", _ta1("000000023", "A"))
+    assert result.matched[0]["interchange_state"] == "not_expected"
+    got = await control.get("acme", "000000023")
+    assert got is not None and (got.state, got.ta1_code) == ("not_expected", "A")
+
+
+async def test_a_ta1_for_an_isa13_never_sent_to_that_partner_is_reported(
+    control: SqliteX12Control,
+) -> None:
+    await _send(control, "000000024", _group("24", "0001"))
+    await control.record_outbound("shop", "000000025", kind="856", groups=[_group("25", "0001")])
+    unknown = await control.reconcile_ta1("acme", _ta1("000000099", "R"))
+    assert (unknown.matched, unknown.unmatched) == (
+        [],
+        [{"isa13": "000000099", "reason": "no interchange 000000099 was sent to acme"}],
+    )
+    # shop's ISA13 named on acme's side: not a match, and shop's interchange is untouched
+    other = await control.reconcile_ta1("acme", _ta1("000000025", "R"))
+    assert other.unmatched[0]["reason"] == "no interchange 000000025 was sent to acme"
+    shop = await control.get("shop", "000000025")
+    assert shop is not None and (shop.state, shop.ta1_code, shop.ta1) == ("pending", None, None)
+
+
+async def test_a_ta1_must_come_from_the_partner_to_us(control: SqliteX12Control) -> None:
+    await control.record_outbound(
+        "acme",
+        "000000026",
+        kind="856",
+        groups=[_group("26", "0001")],
+        sender="ZZ:CROSSDOCK",
+        receiver="01:ACME",
+    )
+    await control.record_outbound(  # the X12 destinations record bare ids
+        "acme", "000000027", kind="856", groups=[], sender="CROSSDOCK", receiver="ACME"
+    )
+    stranger = await control.reconcile_ta1(
+        "acme", _ta1("000000026", "R", sender="ZZ:INTRUDER", receiver="ZZ:CROSSDOCK")
+    )
+    assert stranger.matched == []
+    assert "this TA1 comes from ZZ:INTRUDER to ZZ:CROSSDOCK" in stranger.unmatched[0]["reason"]
+    got = await control.get("acme", "000000026")
+    assert got is not None and got.state == "pending"
+    for isa13 in ("000000026", "000000027"):
+        swapped = _ta1(isa13, "R", sender="01:ACME", receiver="ZZ:CROSSDOCK")
+        assert (await control.reconcile_ta1("acme", swapped)).unmatched == []
+        got = await control.get("acme", isa13)
+        assert got is not None and got.state == "rejected"
 
 
 async def test_a_wrapped_isa13_replaces_the_old_record(control: SqliteX12Control) -> None:
     await _send(control, "000000030", _group("30", "0001"), msg="first")
     await control.reconcile("acme", [_ack("30", "A", ("0001", "A"))])
+    await control.reconcile_ta1("acme", _ta1("000000030", "R"))
     assert await _send(control, "000000030", _group("31", "0001"), msg="second")
     got = await control.get("acme", "000000030")
     assert got is not None
@@ -150,6 +246,7 @@ async def test_a_wrapped_isa13_replaces_the_old_record(control: SqliteX12Control
         "pending",
         ["31"],
     )
+    assert (got.ta1_code, got.ta1) == (None, None)  # the old interchange's TA1 went with it
 
 
 async def test_emit_journals_message_delivery_and_record_at_once(
