@@ -24,8 +24,8 @@ from gateway.api import (
 from gateway.api.documented import document_governed_routes, security_components
 from gateway.api.governance import rate_limit_middleware
 from gateway.api.problems import EXCEPTION_HANDLERS
-from gateway.api.resources import RESOURCES
-from gateway.api.resources_v2 import RESOURCES_V2
+from gateway.api.resources import ROUTES as RESOURCE_ROUTES
+from gateway.api.resources_v2 import ROUTES_V2 as RESOURCE_ROUTES_V2
 from gateway.runtime import Gateway
 
 
@@ -60,8 +60,8 @@ def create_app(gateway: Gateway) -> Litestar:
             subscriptions.enable_subscription,
             versioning.api_usage,
             # the partner API: canonical resources in contract v1 and v2
-            *(handler for handlers in RESOURCES.values() for handler in handlers),
-            *(handler for handlers in RESOURCES_V2.values() for handler in handlers),
+            *RESOURCE_ROUTES,
+            *RESOURCE_ROUTES_V2,
             auth.token,
             auth.jwks,
             health.healthz,

@@ -26,7 +26,7 @@ import contracts
 from gateway.api.problems import ProblemError
 from gateway.api.resources import Codec, resource, strict_decoder
 
-__all__ = ["RESOURCES_V2", "v2_codec"]
+__all__ = ["RESOURCES_V2", "ROUTES_V2", "v2_codec"]
 
 
 def v2_codec(document_type: str) -> Codec:
@@ -79,4 +79,7 @@ RESOURCES_V2: Final[dict[str, list[HTTPRouteHandler]]] = {
         codec=v2_codec("inventory_adjustment"),
     ),
 }
-"""The v2 resources; the app registers ``[h for hs in RESOURCES_V2.values() for h in hs]``."""
+"""The v2 resources by path segment, three handlers each."""
+
+ROUTES_V2: Final[list[HTTPRouteHandler]] = [h for hs in RESOURCES_V2.values() for h in hs]
+"""Every v2 resource handler, for the app factory's ``route_handlers``."""
