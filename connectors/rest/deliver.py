@@ -2,8 +2,9 @@
 
 Retries, backoff and circuit breaking are the gateway's policy (``gateway.delivery``); this module
 only performs the I/O and turns every response or transport failure into an :class:`Outcome`.
-Classification lives in :func:`classify` (status codes) and :func:`_classify_error` (transport
-failures), so the rule "429 and 5xx retry, other 4xx need a human" is written down exactly once.
+Classification lives in :mod:`connectors._http` (``classify`` for status codes, ``classify_error``
+for transport failures), shared with the SOAP connector, so the rule "429 and 5xx retry, other
+4xx need a human" is written down exactly once.
 
 Configured headers often carry credentials, so neither they nor the URL appear in outcomes.
 
@@ -20,14 +21,13 @@ import random
 import re
 import time
 from collections.abc import Mapping
-from datetime import UTC
-from email.utils import parsedate_to_datetime
 from types import TracebackType
 from typing import Self
 
 import httpx
 
-from connectors.base import Delivery, Outcome, OutcomeKind
+from connectors._http import classify, classify_error, describe, parse_retry_after
+from connectors.base import Delivery, Outcome
 from connectors.rest.auth import AuthError, RequestAuth
 
 EXCERPT_CHARS = 512
@@ -36,83 +36,10 @@ _EXCERPT_BYTES = EXCERPT_CHARS * 4
 # Read (and drop) up to this much of a response so its connection can go back to the pool;
 # a bigger body is abandoned and its connection closed instead.
 _DRAIN_LIMIT = 64 * 1024
-# A Retry-After beyond this (about 31 years) is nonsense; the retry policy caps far lower.
-_RETRY_AFTER_CEILING = 1_000_000_000
-_RETRIABLE_STATUSES = frozenset({408, 425, 429})
 _W3C_TRACE_ID = re.compile(r"^[0-9a-f]{32}$")
 _DEFAULT_LIMITS = httpx.Limits(
     max_connections=64, max_keepalive_connections=16, keepalive_expiry=30
 )
-
-
-def classify(status_code: int) -> OutcomeKind:
-    """Sort a response status into ok / retriable / fatal.
-
-    408, 425 and 429 say "not now" and 5xx says "our side broke", so the same request may work
-    later. Any other 4xx means the request itself is wrong and retrying only repeats the error;
-    a 3xx means the destination's URL is out of date, which also needs a human.
-    """
-    if 200 <= status_code < 300:
-        return "ok"
-    if status_code in _RETRIABLE_STATUSES or 500 <= status_code < 600:
-        return "retriable"
-    return "fatal"
-
-
-def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Read a ``Retry-After`` value (RFC 9110 §10.2.3) as seconds from ``now``.
-
-    Both forms are accepted: delta-seconds (``120``) and an HTTP-date in any of the three formats
-    a recipient must understand. A date in the past means "now" (0.0). Anything unreadable is
-    ignored (None) rather than guessed at, so the retry policy falls back to its own backoff.
-    """
-    if value is None:
-        return None
-    text = value.strip()
-    if not text:
-        return None
-    if text.isascii() and text.isdigit():
-        # Long digit strings would overflow float() (or int()'s digit limit): cap them instead.
-        if len(text) > len(str(_RETRY_AFTER_CEILING)):
-            return float(_RETRY_AFTER_CEILING)
-        return float(min(int(text), _RETRY_AFTER_CEILING))
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    # asctime-date carries no zone and parses naive; RFC 9110 says HTTP-dates are always GMT.
-    epoch = when.timestamp() if when.tzinfo else when.replace(tzinfo=UTC).timestamp()
-    current = time.time() if now is None else now
-    return max(0.0, epoch - current)
-
-
-# First match wins, so subclasses come before their bases (ConnectTimeout before TimeoutException).
-_ERROR_TABLE: tuple[tuple[type[Exception], OutcomeKind, str], ...] = (
-    (httpx.ConnectTimeout, "retriable", "connect_timeout"),
-    (httpx.PoolTimeout, "retriable", "pool_timeout"),
-    (httpx.TimeoutException, "retriable", "timeout"),
-    (TimeoutError, "retriable", "timeout"),
-    (httpx.ConnectError, "retriable", "connect_error"),
-    (httpx.RemoteProtocolError, "retriable", "protocol_error"),
-    (httpx.LocalProtocolError, "fatal", "local_protocol_error"),
-    (httpx.UnsupportedProtocol, "fatal", "unsupported_protocol"),
-    (httpx.ProxyError, "retriable", "proxy_error"),
-    (httpx.NetworkError, "retriable", "network_error"),
-    (httpx.TransportError, "retriable", "transport_error"),
-)
-
-
-def _classify_error(exc: Exception) -> tuple[OutcomeKind, str]:
-    """Sort a failure that produced no response into (kind, code).
-
-    Network trouble and timeouts are retriable: the request may never have arrived. Errors we
-    cause ourselves (a malformed header from config, a URL scheme httpx cannot speak) are fatal,
-    because sending the same bytes again cannot help.
-    """
-    for exc_type, kind, code in _ERROR_TABLE:
-        if isinstance(exc, exc_type):
-            return kind, code
-    return "fatal", "request_error"
 
 
 def _trace_headers(trace_id: str) -> dict[str, str]:
@@ -154,14 +81,8 @@ async def _read_excerpt(response: httpx.Response) -> tuple[str, str]:
     except httpx.HTTPError as exc:
         # The status line already arrived, so the destination has answered; a broken body
         # only costs us the excerpt, not the classification.
-        return _decode_excerpt(bytes(head), response.charset_encoding), _describe(exc)
+        return _decode_excerpt(bytes(head), response.charset_encoding), describe(exc)
     return _decode_excerpt(bytes(head), response.charset_encoding), ""
-
-
-def _describe(exc: BaseException) -> str:
-    """Name the failure without the request (whose URL and headers may hold secrets)."""
-    detail = str(exc)
-    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
 
 
 class RestDeliverer:
@@ -260,9 +181,9 @@ class RestDeliverer:
                 finally:
                     await response.aclose()
         except (httpx.HTTPError, httpx.InvalidURL, TimeoutError) as exc:
-            kind, code = _classify_error(exc)
+            kind, code = classify_error(exc)
             latency = (time.perf_counter() - started) * 1000
-            return Outcome(kind=kind, latency_ms=latency, code=code, error=_describe(exc))
+            return Outcome(kind=kind, latency_ms=latency, code=code, error=describe(exc))
         except AuthError as exc:
             latency = (time.perf_counter() - started) * 1000
             return Outcome(

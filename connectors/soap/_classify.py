@@ -1,6 +1,6 @@
 """Classify a SOAP destination's answer (status + body) as ok, retriable or fatal.
 
-One place decides, like the REST deliverer's status rules:
+One place decides, on top of the HTTP status rules shared with REST (:mod:`connectors._http`):
 
 - a Fault whose code or detail names a concurrency or rate limit (NetSuite's
   ``WS_CONCUR_SESSION_DISALLWD`` inside ``exceededRequestLimitFault``) -> retriable;
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from lxml import etree
 
+from connectors._http import classify, retriable_status
 from connectors.base import Outcome, OutcomeKind
 from connectors.soap._inbound import SOAP11_NS, SOAP12_NS
 from connectors.soap._spec import AppErrorRule
@@ -38,7 +39,6 @@ RETRIABLE_MARKERS = frozenset(
         "Server.Busy",
     }
 )
-_RETRIABLE_STATUS = frozenset({408, 425, 429, *range(500, 600)})
 EXCERPT = 500
 _ENVELOPES = frozenset({f"{{{SOAP11_NS}}}Envelope", f"{{{SOAP12_NS}}}Envelope"})
 
@@ -117,7 +117,7 @@ def classify_response(
     try:
         root = parse(body) if body.strip() else None
     except XmlError as exc:
-        kind: OutcomeKind = "retriable" if status_code in _RETRIABLE_STATUS else "fatal"
+        kind: OutcomeKind = "retriable" if retriable_status(status_code) else "fatal"
         error = f"unreadable SOAP response: {exc.message}"
         return Outcome(kind, status_code, latency_ms, exc.code, error, excerpt)
     fault = None if root is None else _fault(root)
@@ -127,8 +127,8 @@ def classify_response(
         kind = "fatal" if hit is None else "retriable"
         what = f"soap_fault:{hit or code}"
         return Outcome(kind, status_code, latency_ms, what, reason or code, excerpt)
-    if not 200 <= status_code < 300:
-        kind = "retriable" if status_code in _RETRIABLE_STATUS else "fatal"
+    kind = classify(status_code)
+    if kind != "ok":
         return Outcome(kind, status_code, latency_ms, f"http_{status_code}", "", excerpt)
     if root is not None and root.tag not in _ENVELOPES:
         error = f"the answer is not a SOAP Envelope but <{_local(root.tag)}>"

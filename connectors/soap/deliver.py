@@ -5,7 +5,8 @@ destination's JMESPath map, WS-Security UsernameToken, SOAPAction) and posts it 
 :class:`_Transport`, an ``AsyncTransport`` over the gateway's pooled ``httpx.AsyncClient``.
 zeep runs with ``raw_response``: the answer is not deserialized by zeep but classified, as raw
 status and bytes, by :func:`connectors.soap.classify_response`, the one place that says which
-Faults, statuses and application errors are retriable. Retries and breakers stay the gateway's.
+Faults and application errors are retriable; statuses and transport failures follow the HTTP
+rules shared with REST (:mod:`connectors._http`). Retries and breakers stay the gateway's.
 
 Never in a log line or an :class:`Outcome`: the password. zeep's own transport logs every
 envelope at DEBUG (the UsernameToken included); :class:`_Transport` replaces that method, and
@@ -35,7 +36,8 @@ from zeep.transports import AsyncTransport
 from zeep.wsse import utils as wsse_utils
 from zeep.wsse.username import UsernameToken as _UsernameToken
 
-from connectors.base import Delivery, Outcome, OutcomeKind
+from connectors._http import classify_error, describe
+from connectors.base import Delivery, Outcome
 from connectors.soap._call import SoapCall, load_call
 from connectors.soap._classify import classify_response
 from connectors.soap._outbound_spec import SoapCallSpec, UsernameCredentials
@@ -86,22 +88,6 @@ AsyncServiceProxy = cast("Callable[..., Any]", _AsyncServiceProxy)
 UsernameToken = cast("Callable[..., Any]", _UsernameToken)
 TimestampedToken = cast("Callable[..., Any]", _TimestampedToken)
 _DEFAULT_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=8)
-
-# First match wins, so subclasses come before their bases (ConnectTimeout before TimeoutException).
-_ERROR_TABLE: tuple[tuple[type[Exception], OutcomeKind, str], ...] = (
-    (httpx.ConnectTimeout, "retriable", "connect_timeout"),
-    (httpx.PoolTimeout, "retriable", "pool_timeout"),
-    (httpx.TimeoutException, "retriable", "timeout"),
-    (TimeoutError, "retriable", "timeout"),
-    (httpx.ConnectError, "retriable", "connect_error"),
-    (httpx.RemoteProtocolError, "retriable", "protocol_error"),
-    (httpx.LocalProtocolError, "fatal", "local_protocol_error"),
-    (httpx.UnsupportedProtocol, "fatal", "unsupported_protocol"),
-    (httpx.ProxyError, "retriable", "proxy_error"),
-    (httpx.NetworkError, "retriable", "network_error"),
-    (httpx.TransportError, "retriable", "transport_error"),
-)
-
 
 @dataclass(frozen=True)
 class _Answer:
@@ -183,24 +169,14 @@ async def _read_limited(response: httpx.Response, limit: int) -> tuple[bytes, bo
 
 
 def _retry_after(value: str | None) -> float | None:
-    """Delta-seconds only: SOAP services that send Retry-After send seconds; others are ignored."""
+    """Delta-seconds only: SOAP services that send Retry-After send seconds; others are ignored.
+
+    Narrower than :func:`connectors._http.parse_retry_after` (HTTP-dates, capped long numbers)
+    on purpose: seconds are what docs/soap-outbound.md promises for SOAP destinations.
+    """
     if value is None or not value.strip().isdigit() or len(value.strip()) > 9:
         return None
     return float(value.strip())
-
-
-def _describe(exc: BaseException) -> str:
-    """Name the failure without the request (its URL and headers may hold credentials)."""
-    detail = str(exc)
-    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
-
-
-def _classify_error(exc: Exception) -> tuple[OutcomeKind, str]:
-    """Sort a failure that produced no answer; network trouble may clear, our own errors not."""
-    for exc_type, kind, code in _ERROR_TABLE:
-        if isinstance(exc, exc_type):
-            return kind, code
-    return "fatal", "request_error"
 
 
 class SoapDeliverer:
@@ -329,7 +305,7 @@ class SoapDeliverer:
             document = msgspec.json.decode(delivery.payload)
             kwargs = self._call.arguments(document, delivery.idempotency_key)
         except (msgspec.DecodeError, ValueError, TypeError) as exc:
-            return Outcome("fatal", None, 0.0, "soap_payload_invalid", self._redact(_describe(exc)))
+            return Outcome("fatal", None, 0.0, "soap_payload_invalid", self._redact(describe(exc)))
         soap_headers = self._soap_headers(delivery)
         if soap_headers:
             kwargs["_soapheaders"] = soap_headers
@@ -338,9 +314,9 @@ class SoapDeliverer:
             async with asyncio.timeout(self._timeout):
                 answer = cast("_Answer", await self._operation(**kwargs))
         except (httpx.HTTPError, httpx.InvalidURL, TimeoutError) as exc:
-            kind, code = _classify_error(exc)
+            kind, code = classify_error(exc)
             latency = (time.perf_counter() - started) * 1000
-            error = _describe(exc)
+            error = describe(exc)
             if type(exc) is TimeoutError:
                 error = f"no answer within the destination's timeout ({self._timeout:g}s)"
             return Outcome(kind, None, latency, code, self._redact(error))
@@ -348,7 +324,7 @@ class SoapDeliverer:
             # zeep could not build the request from these arguments (a missing required element,
             # a value of the wrong type): the same payload will fail the same way
             latency = (time.perf_counter() - started) * 1000
-            error = self._redact(f"{self._spec.operation}: {_describe(exc)}")
+            error = self._redact(f"{self._spec.operation}: {describe(exc)}")
             return Outcome("fatal", None, latency, "soap_request_invalid", error)
         finally:
             _attempt_headers.reset(token)

@@ -20,18 +20,18 @@ import base64
 import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 import httpx
 import msgspec
 
+from connectors._http import classify as http_classify
+from connectors._http import classify_error, parse_retry_after
 from connectors.base import Delivery, Outcome, OutcomeKind
 from connectors.webhook.base import hmac_digest
 from connectors.webhook.standard import ID, SIGNATURE, TIMESTAMP, secret_key
 
 ENDPOINT_GONE = "endpoint_gone"
 EXCERPT_CHARS = 512
-_RETRIABLE_STATUSES = frozenset({408, 425, 429})
 _MAX_RETRY_AFTER = 86_400.0
 _encode = msgspec.json.encode
 
@@ -66,42 +66,24 @@ def envelope(event_type: str, webhook_id: str, occurred_at: float, data: bytes) 
 
 
 def classify(status_code: int) -> tuple[OutcomeKind, str]:
-    """2xx ok; 410 fatal ``endpoint_gone``; 408/425/429/5xx retriable; any other status fatal."""
-    if 200 <= status_code < 300:
-        return "ok", f"http_{status_code}"
+    """The HTTP rules shared with REST and SOAP (:mod:`connectors._http`), plus 410 Gone.
+
+    410 is fatal with its own code so the gateway disables the subscription rather than only
+    dead-lettering this one delivery.
+    """
     if status_code == 410:
         return "fatal", ENDPOINT_GONE
-    if status_code in _RETRIABLE_STATUSES or 500 <= status_code < 600:
-        return "retriable", f"http_{status_code}"
-    return "fatal", f"http_{status_code}"
+    return http_classify(status_code), f"http_{status_code}"
 
 
 def retry_after(value: str | None, now: float) -> float | None:
-    """``Retry-After`` as seconds (delta-seconds or an HTTP-date); None when unreadable."""
-    if value is None or not value.strip():
-        return None
-    text = value.strip()
-    if text.isascii() and text.isdigit():
-        return min(float(text[:12]), _MAX_RETRY_AFTER)
-    try:
-        when = parsedate_to_datetime(text)
-    except (TypeError, ValueError, IndexError, OverflowError):
-        return None
-    epoch = when.timestamp() if when.tzinfo else when.replace(tzinfo=UTC).timestamp()
-    return min(max(0.0, epoch - now), _MAX_RETRY_AFTER)
+    """``Retry-After`` in seconds (delta-seconds or HTTP-date), at most a day; None if unreadable.
 
-
-def _transport_failure(exc: Exception) -> tuple[OutcomeKind, str]:
-    """No response: timeouts and network trouble may pass next time; our own mistakes will not."""
-    if isinstance(exc, httpx.TimeoutException | TimeoutError):
-        return "retriable", "timeout"
-    if isinstance(exc, httpx.ConnectError):
-        return "retriable", "connect_error"
-    if isinstance(exc, httpx.LocalProtocolError | httpx.UnsupportedProtocol):
-        return "fatal", "request_error"
-    if isinstance(exc, httpx.TransportError):
-        return "retriable", "network_error"
-    return "fatal", "request_error"
+    A subscriber asking for more than a day is better served by the endpoint-disable rule than by
+    a delivery parked for weeks.
+    """
+    seconds = parse_retry_after(value, now=now)
+    return None if seconds is None else min(seconds, _MAX_RETRY_AFTER)
 
 
 class WebhookSender:
@@ -188,7 +170,7 @@ class WebhookSender:
                     if len(head) >= EXCERPT_CHARS * 4:
                         break
         except (httpx.HTTPError, httpx.InvalidURL, TimeoutError) as exc:
-            kind, code = _transport_failure(exc)
+            kind, code = classify_error(exc)
             latency = (time.perf_counter() - started) * 1000
             detail = str(exc)  # httpx names the failure, not the request's URL or headers
             error = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__

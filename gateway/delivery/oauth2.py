@@ -42,6 +42,7 @@ from typing import Any
 
 import httpx
 
+from connectors._http import retriable_status
 from connectors.base import OutcomeKind
 from connectors.rest import AuthError, parse_retry_after
 from gateway.config.model import SecretRef
@@ -68,7 +69,6 @@ INVALID_CLIENT = "oauth_invalid_client"
 TOKEN_REFUSED = "oauth_token_refused"  # noqa: S105
 BAD_TOKEN_RESPONSE = "oauth_bad_token_response"  # noqa: S105
 
-_RETRIABLE_STATUSES = frozenset({408, 425, 429})
 # server errors some token endpoints send in an RFC 6749 body; they say "later", not "never"
 _RETRIABLE_ERRORS = frozenset({"temporarily_unavailable", "server_error", "slow_down"})
 _DESCRIPTION_CHARS = 200
@@ -232,7 +232,7 @@ class OAuth2TokenSource:
         status = response.status_code
         if 200 <= status < 300:
             return response
-        if status in _RETRIABLE_STATUSES or status >= 500:
+        if retriable_status(status) or status >= 600:
             raise self._unavailable(
                 f"the token endpoint answered HTTP {status}",
                 parse_retry_after(response.headers.get("Retry-After")),
