@@ -89,6 +89,7 @@ UsernameToken = cast("Callable[..., Any]", _UsernameToken)
 TimestampedToken = cast("Callable[..., Any]", _TimestampedToken)
 _DEFAULT_LIMITS = httpx.Limits(max_connections=16, max_keepalive_connections=8)
 
+
 @dataclass(frozen=True)
 class _Answer:
     """The destination's raw answer: what :func:`classify_response` needs, nothing parsed."""
