@@ -9,6 +9,7 @@ only at GE/IEA, so they arrive in the :class:`InterchangeSummary` that follows t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from operator import attrgetter
 from typing import BinaryIO
 
 from connectors.x12._model import (
@@ -24,6 +25,9 @@ from connectors.x12._model import (
 from connectors.x12._reader import Reader
 
 TreeBuilder = Callable[[X12Set], None]
+# segments that open or close an envelope: never part of the set that is open
+_OPENERS = frozenset({"ISA", "GS", "ST", "GE", "IEA"})
+_SEGMENT_ID = attrgetter("id")
 
 
 def _mismatch(
@@ -138,24 +142,9 @@ def read_sets(  # noqa: PLR0912, PLR0915 - one state machine over the segment st
             )
         return summ
 
-    for item in reader:
-        if isinstance(item, Issue):
-            target = (
-                st.set.issues
-                if st.set is not None
-                else st.group.issues
-                if st.group is not None
-                else st.summary.issues
-                if st.summary is not None
-                else st.orphans
-            )
-            target.append(item)
-            continue
-        seg = item
+    def envelope_event(seg: Segment) -> Iterator[X12Set | InterchangeSummary]:  # noqa: PLR0912
+        """Everything but a segment inside an open set: the envelope state machine."""
         sid = seg.id
-        if st.summary is not None:
-            st.summary.segment_count += 1
-            st.summary.end = seg.end
         if sid == "ISA":
             if st.set is not None:
                 yield close_set(seg, "a new ISA started")
@@ -169,25 +158,19 @@ def read_sets(  # noqa: PLR0912, PLR0915 - one state machine over the segment st
             )
             st.summary.issues.extend(st.orphans)
             st.orphans = []
-            continue
-        if st.summary is None:
+            return
+        summ = st.summary
+        if summ is None:
             st.orphans.append(_outside(seg, "interchange (no ISA before it)"))
-            continue
-        if st.set is not None and sid not in ("ST", "GE", "IEA", "GS"):
-            st.set.segments.append(seg)
-            if sid == "SE":
-                _check_se(st.set, seg)
-                yield close_set(None, "")
-            continue
+            return
         if sid == "ST":
             if st.set is not None:
                 yield close_set(seg, "another ST started")
-            hdr = st.summary.header
             grp = st.group.header if st.group is not None else None
             st.set = X12Set(
                 set_id=seg.get(1),
                 control_number=seg.get(2),
-                interchange=hdr,
+                interchange=summ.header,
                 group=grp,
                 raw_range=(seg.offset, seg.end),
                 segment_count=0,
@@ -197,31 +180,97 @@ def read_sets(  # noqa: PLR0912, PLR0915 - one state machine over the segment st
             )
             if grp is None:
                 st.set.issues.append(_outside(seg, "functional group (no GS before it)"))
-            continue
+            return
         if st.set is not None:
             yield close_set(seg, f"{sid} came first")
         if sid == "GS":
             if st.group is not None:
                 close_group(seg, "a new GS started")
             st.group = GroupSummary(header=_gs_header(seg), issues=[])
-            st.summary.groups.append(st.group)
+            summ.groups.append(st.group)
         elif sid == "GE":
             if st.group is None:
-                st.summary.issues.append(_outside(seg, "functional group (GE without GS)"))
-                continue
+                summ.issues.append(_outside(seg, "functional group (GE without GS)"))
+                return
             _check_ge(st.group, seg)
             close_group(None, "")
         elif sid == "IEA":
             if st.group is not None:
                 close_group(seg, "IEA came first")
-            _check_iea(st.summary, seg)
-            st.summary.closed = True
+            _check_iea(summ, seg)
+            summ.closed = True
+            summ.segment_count, summ.end = seg.number, seg.end
             yield close_interchange(None, "")
         elif sid == "TA1" and st.group is None:
-            st.summary.ta1s.append(seg)  # an interchange acknowledgement: kept, never a set
+            summ.ta1s.append(seg)  # an interchange acknowledgement: kept, never a set
         else:
             where = "transaction set (no ST before it)"
-            (st.group.issues if st.group else st.summary.issues).append(_outside(seg, where))
+            (st.group.issues if st.group else summ.issues).append(_outside(seg, where))
+
+    for batch in reader.batches():
+        # This loop runs once per segment unless it can help it: when the batch holds only
+        # segments, a set's body up to its SE moves over as one slice (found with C-level
+        # ``index``), and the per-segment branch below takes only envelope segments and
+        # anything unusual. ``retry_at`` keeps a failed slice attempt from being repeated for
+        # every segment (a body with an ST but no SE would otherwise cost quadratic time).
+        try:
+            ids: list[str] | None = list(map(_SEGMENT_ID, batch))
+        except AttributeError:  # an Issue among the segments: item by item
+            ids = None
+        cur = st.set
+        i, n, retry_at = 0, len(batch), 0
+        while i < n:
+            if ids is not None and cur is not None and i >= retry_at:
+                try:
+                    j = ids.index("SE", i)
+                except ValueError:
+                    j = n
+                if _OPENERS.isdisjoint(ids[i:j]):
+                    cur.segments.extend(batch[i : j + 1])  # type: ignore[arg-type]
+                    if j == n:
+                        break
+                    se = batch[j]
+                    assert isinstance(se, Segment)
+                    _check_se(cur, se)
+                    yield close_set(None, "")
+                    cur, i = None, j + 1
+                    continue
+                retry_at = j + 1
+            item = batch[i]
+            i += 1
+            if item.__class__ is not Segment:
+                assert isinstance(item, Issue)
+                target = (
+                    st.set.issues
+                    if st.set is not None
+                    else st.group.issues
+                    if st.group is not None
+                    else st.summary.issues
+                    if st.summary is not None
+                    else st.orphans
+                )
+                target.append(item)
+                continue
+            seg = item
+            assert isinstance(seg, Segment)
+            sid = seg.id
+            if cur is not None and sid not in _OPENERS:
+                cur.segments.append(seg)
+                if sid == "SE":
+                    _check_se(cur, seg)
+                    yield close_set(None, "")
+                    cur = None
+                continue
+            yield from envelope_event(seg)
+            cur = st.set
+        # the interchange's extent so far: segment numbers count from its ISA
+        summ = st.summary
+        if summ is not None:
+            for item in reversed(batch):
+                if item.__class__ is Segment:
+                    assert isinstance(item, Segment)
+                    summ.segment_count, summ.end = item.number, item.end
+                    break
     if st.set is not None:
         yield close_set(None, "the data ended")
     if st.group is not None:

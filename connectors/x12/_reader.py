@@ -12,7 +12,10 @@ only the current partial segment is kept between chunks.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator
+from itertools import accumulate, repeat
+from operator import add, delitem, itemgetter
 from typing import BinaryIO
 
 from connectors.x12._model import Issue, Segment, Separators
@@ -87,6 +90,69 @@ def _line_break(sid: str, term: bytes, off: int, number: int) -> Issue:
     )
 
 
+def _breaks_inside(region: str, term: str) -> bool:
+    """True unless every CR/LF in ``region`` is layout: right after a terminator (or a CR that is).
+
+    Counting substrings is far cheaper than testing each segment, and it is exact in the common
+    case (a line break or CRLF after every terminator); anything else (a blank line, a space before
+    the break) answers True, and the caller checks segment by segment.
+    """
+    breaks = region.count("\n") + region.count("\r")
+    if not breaks:
+        return False
+    layout = region.count(term + "\n") + region.count(term + "\r") + region.count("\r\n")
+    return breaks != layout + region.startswith(("\n", "\r"))
+
+
+def _uniform(
+    text: str, term: str, *, tlen: int, esep: str, start: int, number: int
+) -> list[Segment | Issue] | None:
+    """Split a region laid out the usual way in C-level passes, or None to go segment by segment.
+
+    Why: a Python loop over every segment costs more than the splitting itself. When the region
+    (ASCII text between two terminators, ``start`` its stream offset) has one layout after every
+    terminator (nothing, LF or CRLF), every segment id is valid and no ISA starts inside it, the
+    segments are built with ``map`` and ``accumulate`` and no per-segment bytecode runs. Anything
+    else (a blank line, a stray break, a bad id, a second ISA) answers None and the caller's loop,
+    which reports each anomaly, takes the region. An IEA ends the list (the caller re-seeks).
+    """
+    lead = len(text) - len(text.lstrip(_WS_STR))
+    if lead:
+        text = text[lead:]
+    # the layout is uniform when splitting on it finds every terminator and every break
+    terms = text.count(term)
+    if "\r" in text:
+        layout = term + "\r\n"
+        if not text.count("\r") == text.count("\n") == terms:
+            return None
+    elif "\n" in text:
+        layout = term + "\n"
+        if text.count("\n") != terms:
+            return None
+    else:
+        layout = term
+    parts = text.split(layout)
+    if len(parts) != terms + 1:
+        return None
+    rows = list(map(str.split, parts, repeat(esep)))
+    sids = list(map(itemgetter(0), rows))
+    if not _VALID_IDS.issuperset(sids) and not all(map(_valid_id, set(sids) - _VALID_IDS)):
+        return None
+    if "ISA" in sids and (number or sids[0] != "ISA" or sids.count("ISA") > 1):
+        return None
+    if "IEA" in sids:
+        cut = sids.index("IEA") + 1
+        del parts[cut:], rows[cut:], sids[cut:]
+    deque(map(delitem, rows, repeat(0)), maxlen=0)  # drop each id from its elements
+    lens = list(map(len, parts))
+    step = tlen + len(layout) - len(term)  # bytes from one segment's start to the next's
+    offs = list(accumulate(map(add, lens, repeat(step)), initial=start + lead))
+    ends = map(add, offs, map(add, lens, repeat(tlen)))
+    numbers = range(number + 1, number + 1 + len(sids))
+    segments: list[Segment | Issue] = list(map(Segment, sids, rows, offs, ends, numbers))
+    return segments
+
+
 class Reader:
     """Iterate segments (:class:`Segment`) and anomalies (:class:`Issue`) of an X12 stream.
 
@@ -98,7 +164,17 @@ class Reader:
         self._chunk_size = chunk_size
         self.separators: Separators | None = None
 
-    def __iter__(self) -> Iterator[Segment | Issue]:  # noqa: PLR0912, PLR0915 - hot loop, one frame
+    def __iter__(self) -> Iterator[Segment | Issue]:
+        for batch in self.batches():
+            yield from batch
+
+    def batches(self) -> Iterator[list[Segment | Issue]]:  # noqa: PLR0912, PLR0915 - hot loop, one frame
+        """The same items as iterating, in lists: a whole chunk's segments at a time.
+
+        Why: a generator resumed once per segment costs as much as tokenising it. The envelope
+        reader walks each list in a plain loop. ``separators`` is that of the items in the list
+        just yielded (it changes only between lists).
+        """
         src = self._source
         if isinstance(src, bytes | bytearray | memoryview):
             buf, eof = bytes(src), True
@@ -119,7 +195,7 @@ class Reader:
                     header_end = self._isa_end(buf, found)
                 if found < 0 or (header_end == -1 and not eof):
                     if found < 0 and eof:
-                        yield from self._junk(buf[pos:], base + pos, trailing=True)
+                        yield list(self._junk(buf[pos:], base + pos, trailing=True))
                         return
                     if found >= 0:
                         keep = found
@@ -127,27 +203,30 @@ class Reader:
                         keep = pos  # little junk so far: keep it, report it whole later
                     else:
                         keep = len(buf) - 2  # "IS" may continue in the next chunk
-                    yield from self._junk(buf[pos:keep], base + pos, False)
+                    yield list(self._junk(buf[pos:keep], base + pos, False))
                     chunk = src.read(self._chunk_size)  # type: ignore[union-attr]
                     base += keep
                     buf, pos = buf[keep:] + chunk, 0
                     eof = not chunk
                     continue
-                yield from self._junk(buf[pos:found], base + pos, False)
+                yield list(self._junk(buf[pos:found], base + pos, False))
                 if header_end < 0:  # eof inside a truncated ISA
-                    yield Issue(
-                        "error",
-                        "isa_truncated",
-                        "decode: the ISA segment is incomplete; expected 16 elements and a "
-                        "segment terminator",
-                        base + found,
-                        1,
-                        "ISA",
-                    )
+                    yield [
+                        Issue(
+                            "error",
+                            "isa_truncated",
+                            "decode: the ISA segment is incomplete; expected 16 elements and a "
+                            "segment terminator",
+                            base + found,
+                            1,
+                            "ISA",
+                        )
+                    ]
                     pos = found + 3
                     continue
                 seps, issues = self._separators(buf[found:header_end], base + found)
-                yield from issues
+                if issues:
+                    yield list(issues)
                 if seps is None:
                     pos = found + 3
                     continue
@@ -164,19 +243,46 @@ class Reader:
                 region = buf[pos:last]
                 plain = region.isascii() if term.isascii() else region.replace(term, b"").isascii()
                 if plain:
+                    out: list[Segment | Issue] = []
+                    add = out.append
                     tlen = len(term)
                     cur = base + pos
                     resume = last + tlen
-                    tstr = term.decode()
-                    for part in region.decode().split(tstr):
-                        start = cur
-                        cur += len(part) + tlen
+                    text_region = region.decode()
+                    if not nl_term:
+                        segs = _uniform(
+                            text_region,
+                            term.decode(),
+                            tlen=tlen,
+                            esep=esep,
+                            start=cur,
+                            number=number,
+                        )
+                        if segs is not None:
+                            yield segs
+                            final = segs[-1]
+                            assert isinstance(final, Segment)
+                            number = final.number
+                            if final.id == "IEA":
+                                term = b""
+                                self.separators = None
+                                pos = final.end - base
+                            else:
+                                pos = resume
+                            continue
+                    # a line break only right after a terminator is layout, not data: when
+                    # every break in the region is one of those, no segment needs the check
+                    check_breaks = not nl_term and _breaks_inside(text_region, term.decode())
+                    ended = False
+                    for part in text_region.split(term.decode()):
+                        plen = len(part)
                         text = part.lstrip(_WS_STR)
-                        off = start + len(part) - len(text)
+                        off = cur + plen - len(text)
+                        cur += plen + tlen
                         if nl_term:
                             text = text.rstrip("\r")
                         if not text:
-                            yield _empty(term, off, number + 1)
+                            add(_empty(term, off, number + 1))
                             continue
                         els = text.split(esep)
                         sid = els[0]
@@ -185,22 +291,25 @@ class Reader:
                         ):
                             if number and text.startswith("ISA") and not text[3:4].isalnum():
                                 # a new interchange before this one's IEA: re-detect separators
-                                term = b""
-                                self.separators = None
+                                ended = True
                                 resume = off - base
                                 break
-                            yield _bad_id(sid, text, off, number + 1)
+                            add(_bad_id(sid, text, off, number + 1))
                             continue
                         number += 1
                         del els[0]
-                        if not nl_term and ("\n" in text or "\r" in text):
-                            yield _line_break(sid, term, off, number)
-                        yield Segment(sid, els, off, cur, number)
+                        if check_breaks and ("\n" in text or "\r" in text):
+                            add(_line_break(sid, term, off, number))
+                        add(Segment(sid, els, off, cur, number))
                         if sid == "IEA":
-                            term = b""
-                            self.separators = None
+                            ended = True
                             resume = cur - base
                             break
+                    if out:
+                        yield out
+                    if ended:
+                        term = b""
+                        self.separators = None
                     pos = resume
                     continue
             # -- the general path: one segment per terminator, any bytes ----------------------
@@ -208,15 +317,17 @@ class Reader:
             if j < 0:
                 if not eof and len(buf) - pos > _MAX_SEGMENT:
                     # no terminator for a megabyte: give up on this interchange, find the next
-                    yield Issue(
-                        "error",
-                        "segment_too_long",
-                        f"decode: no segment terminator {term!r} within {_MAX_SEGMENT} bytes; "
-                        "looking for the next ISA",
-                        base + pos,
-                        number + 1,
-                        buf[pos : pos + 3].decode("latin-1"),
-                    )
+                    yield [
+                        Issue(
+                            "error",
+                            "segment_too_long",
+                            f"decode: no segment terminator {term!r} within {_MAX_SEGMENT} bytes; "
+                            "looking for the next ISA",
+                            base + pos,
+                            number + 1,
+                            buf[pos : pos + 3].decode("latin-1"),
+                        )
+                    ]
                     term = b""
                     self.separators = None
                     pos += 1
@@ -236,16 +347,18 @@ class Reader:
                 off = base + pos + len(raw) - len(raw.lstrip(_WS))
                 seg = self._segment(s, off, base + j, number, esep)
                 sid = seg.id if isinstance(seg, Segment) else seg.segment_id
-                yield Issue(
-                    "warning",
-                    "missing_terminator",
-                    f"decode: the last segment ({sid}) has no segment terminator {term!r}; "
-                    "read to the end of the data",
-                    off,
-                    number,
-                    sid,
-                )
-                yield seg
+                yield [
+                    Issue(
+                        "warning",
+                        "missing_terminator",
+                        f"decode: the last segment ({sid}) has no segment terminator {term!r}; "
+                        "read to the end of the data",
+                        off,
+                        number,
+                        sid,
+                    )
+                ]
+                yield [seg]
                 return
             raw = buf[pos:j]
             start = pos
@@ -255,7 +368,7 @@ class Reader:
             if term == b"\n":
                 s = s.rstrip(b"\r")
             if not s:
-                yield _empty(term, off, number + 1)
+                yield [_empty(term, off, number + 1)]
                 continue
             number += 1
             if s.startswith(b"ISA") and number > 1 and len(s) > 3 and not s[3:4].isalnum():
@@ -267,11 +380,11 @@ class Reader:
             seg = self._segment(s, off, base + pos, number, esep)
             if isinstance(seg, Issue):
                 number -= 1  # not counted, as on the fast path
-                yield seg
+                yield [seg]
                 continue
             if not nl_term and (b"\n" in s or b"\r" in s):
-                yield _line_break(seg.id, term, off, number)
-            yield seg
+                yield [_line_break(seg.id, term, off, number)]
+            yield [seg]
             if seg.id == "IEA":
                 term = b""
                 self.separators = None

@@ -181,6 +181,12 @@ def _nest_hl(root: dict[str, Any], flat: list[dict[str, Any]], xset: X12Set) -> 
     for instance, seg in zip(flat, hl_segments, strict=False):
         hl = instance["HL"]
         own, parent = hl.get("HL01", ""), hl.get("HL02", "")
+        if not isinstance(own, str) or not isinstance(parent, str):
+            # a component separator inside an id: no parent link can be trusted
+            what = "HL01 and HL02 must be simple ids, found a composite (component separator)"
+            xset.issues.append(_hl_issue(seg, "hl_composite_id", what))
+            top.append(instance)
+            continue
         if own in by_id:
             xset.issues.append(_hl_issue(seg, "hl_duplicate_id", f"HL01 {own!r} is used twice"))
         by_id[own] = instance

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from connectors.errors import DecodeError
-from connectors.x12 import Reader, decode, decode_with_summaries
+from connectors.x12 import Reader, Segment, decode, decode_with_summaries
 
 # (element, component, terminator): distinct, the terminator possibly multi-byte or a newline
 ELEMENT = st.sampled_from(list("*|+^"))
@@ -113,3 +113,40 @@ def test_chunked_reading_matches_whole_reading(
     with _time_limit(2.0):
         chunked = list(Reader(io.BytesIO(bytes(data)), chunk_size=chunk_size))
     assert chunked == whole
+
+
+_ISA = (
+    "ISA*00*          *00*          *ZZ*SENDER         *ZZ*RECEIVER       *240101*1200*U*00401"
+    "*000000001*0*T*>"
+)
+
+
+@given(
+    st.lists(SEGMENT, min_size=1, max_size=40),
+    st.lists(AFTER, min_size=1, max_size=8),
+    ELEMENT,
+    st.sampled_from(["~", "$", "'", "\u2026"]),
+    st.integers(min_value=8, max_value=400),
+)
+@settings(max_examples=200, deadline=None)
+def test_every_segment_keeps_its_elements_and_byte_range_whatever_the_layout(
+    body: list[list[str]], afters: list[str], element: str, terminator: str, chunk_size: int
+) -> None:
+    # layouts mixed segment by segment (the whole-region fast path must notice and step aside)
+    segments = [_ISA.split("*"), ["GS", "PO", "S", "R"], *body, ["IEA", "1", "000000001"]]
+    parts: list[bytes] = []
+    expected = []
+    at = 0
+    for n, seg in enumerate(segments):
+        text = element.join(seg).encode()
+        tail = terminator.encode()
+        expected.append((seg[0], seg[1:], at, at + len(text) + len(tail), n + 1))
+        gap = afters[n % len(afters)].encode()
+        parts += [text, tail, gap]
+        at += len(text) + len(tail) + len(gap)
+    raw = b"".join(parts)
+    for reader in (Reader(raw), Reader(io.BytesIO(raw), chunk_size=chunk_size)):
+        items = list(reader)
+        assert [i for i in items if not isinstance(i, Segment)] == []
+        got = [(s.id, s.elements, s.offset, s.end, s.number) for s in items]
+        assert got == expected

@@ -73,6 +73,16 @@ def test_856_unknown_parent_is_an_error_and_the_loop_is_kept() -> None:
     assert len(xset.tree["HL_loop"]) == 2
 
 
+def test_856_composite_hl_id_is_an_error_not_a_crash() -> None:
+    # found by the fuzz test: a component separator inside HL01 makes it a list, not an id
+    order = [("1", "", "S"), ("2>X", "1", "O"), ("3", "2", "I")]
+    (xset,) = decode(interchange([_hl(order)], set_id="856").encode())
+    codes = [(i.code, i.segment_no) for i in xset.issues]
+    assert ("hl_composite_id", 6) in codes  # segment numbers count from the ISA
+    assert ("hl_parent_missing", 8) in codes  # HL 3 names "2", which never became an id
+    assert len(xset.tree["HL_loop"]) == 3
+
+
 def test_unknown_set_gets_a_flat_tree_of_lists() -> None:
     body = [["ZZ1", "A", "B>C"], ["ZZ1", "D"]]
     (xset,) = decode(interchange([body], set_id="123").encode())
