@@ -13,16 +13,16 @@ import random
 import time
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+# Two characters per 10 bits: 13 lookups per id instead of 26 shifts (ids are made per request).
+_PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]
+_SHIFTS = range(120, -1, -10)
 
 
 def new_id(prefix: str = "") -> str:
     """A 26-character Crockford base32 ULID: 48 bits of milliseconds, 80 random bits."""
     value = (int(time.time() * 1000) << 80) | random.getrandbits(80)
-    chars = []
-    for _ in range(26):
-        chars.append(_ALPHABET[value & 31])
-        value >>= 5
-    return prefix + "".join(reversed(chars))
+    pairs = _PAIRS
+    return prefix + "".join([pairs[(value >> s) & 1023] for s in _SHIFTS])
 
 
 def new_trace_id() -> str:

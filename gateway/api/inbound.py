@@ -45,7 +45,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
 
 from connectors.errors import DecodeError
-from connectors.rest.decode import check_json
+from connectors.rest.decode import validate_json
 from connectors.x12 import SetMessage
 from gateway.api.auth import principal_of
 from gateway.api.documented import problems
@@ -113,7 +113,7 @@ def require_json(raw: bytes, **context: str) -> None:
     door refused it; nothing has been journaled when this raises.
     """
     try:
-        check_json(raw)
+        validate_json(raw)
     except DecodeError as exc:
         raise ProblemError(
             400,

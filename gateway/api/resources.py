@@ -103,7 +103,12 @@ def strict_decoder(struct_type: type[msgspec.Struct]) -> Callable[[bytes], msgsp
         try:
             document: msgspec.Struct = decoder.decode(raw)
         except msgspec.ValidationError as exc:
-            tree = _any_decode(raw)  # well-formed: the caller checked the JSON syntax first
+            try:
+                tree = _any_decode(raw)  # well-formed: the caller checked the JSON syntax first
+            except msgspec.DecodeError:
+                # the syntax check leaves numbers beyond a double's range to this stage; the
+                # ValidationError itself names the path (:func:`_decode` reports it as a 422)
+                raise exc from None
             raise InvalidDocumentError(field_errors(tree, struct_type, str(exc))) from exc
         return document
 
