@@ -111,6 +111,21 @@ async def test_bad_json_media_type_and_scopes(tmp_path: Path) -> None:
             headers={**headers, "content-type": "application/json"},
         )
         assert broken.status_code == 400
+        raw = json.dumps(order("PO-9")).encode()
+        bad_utf8 = raw.replace(b"SKU-1", b"SKU-\xff")
+        refused = await client.post(
+            "/v1/orders", content=bad_utf8, headers={**headers, "content-type": "application/json"}
+        )
+        assert refused.status_code == 400
+        at = bad_utf8.index(b"\xff")
+        assert refused.json()["position"] == f"byte {at}"
+        huge = raw.replace(b'"line_number": 1', b'"line_number": 1e999')
+        out_of_range = await client.post(
+            "/v1/orders", content=huge, headers={**headers, "content-type": "application/json"}
+        )
+        assert out_of_range.status_code == 422
+        assert [e["path"] for e in out_of_range.json()["errors"]] == ["$.lines[0].line_number"]
+        assert await gw.journal.list_messages(_everything()) == []  # neither was journaled
         text = await client.post(
             "/v1/orders", content=b"x", headers={**headers, "content-type": "text/plain"}
         )
