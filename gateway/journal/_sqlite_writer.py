@@ -5,6 +5,14 @@ load, many acceptances arrive while one commit is in flight; this thread drains 
 queued, runs each job in its own SAVEPOINT (one failing job does not undo the others), commits
 once, and only then resolves the callers' futures. So "202 Accepted" still means "on disk", and
 throughput grows with concurrency instead of being capped by fsyncs per second.
+
+Every ``execute`` releases the GIL and has to win it back from the event loop, which is what a
+job costs under load (docs/benchmarks.md, "The common cause"). So a group is first tried
+*optimistically*: no savepoints, and jobs of a :class:`Batchable` kind (the acceptances) done in
+one ``executemany`` per table for the whole group. Only if something in it fails is the group
+rolled back and run again the careful way, one savepoint per job, so one failing job still
+fails alone. Jobs must therefore be safe to run twice on a rolled-back connection: they touch
+nothing but the connection and their own locals (true of every job in ``gateway/journal``).
 """
 
 from __future__ import annotations
@@ -21,6 +29,22 @@ Job = Callable[[sqlite3.Connection], Any]
 
 _STOP = object()
 MAX_GROUP = 512
+
+
+class Batchable:
+    """A job whose kind can run a whole group's worth at once (``run_many``).
+
+    Calling the job runs it alone (the careful path); ``run_many`` must do exactly what calling
+    each would, in fewer statements.
+    """
+
+    @staticmethod
+    def run_many(conn: sqlite3.Connection, jobs: list[Any]) -> None:
+        """Do every job of ``jobs`` (all of this kind) on ``conn``."""
+        raise NotImplementedError
+
+    def __call__(self, conn: sqlite3.Connection) -> None:
+        type(self).run_many(conn, [self])
 
 
 class SqliteWriter:
@@ -91,25 +115,10 @@ class SqliteWriter:
 
     @staticmethod
     def _run_group(conn: sqlite3.Connection, group: list[Any]) -> None:
-        results: list[tuple[bool, Any]] = []
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            for job, _future, _loop in group:
-                conn.execute("SAVEPOINT job")
-                try:
-                    value = job(conn)
-                except Exception as exc:  # handed to the awaiting caller
-                    conn.execute("ROLLBACK TO job")
-                    conn.execute("RELEASE job")
-                    results.append((False, exc))
-                else:
-                    conn.execute("RELEASE job")
-                    results.append((True, value))
-            conn.execute("COMMIT")
-        except Exception as exc:  # the whole group failed to commit
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            results = [(False, exc)] * len(group)
+        if len(group) == 1:
+            results = [_alone(conn, group[0][0])]
+        else:
+            results = _optimistic(conn, group) or _careful(conn, group)
         # one wake-up per event loop, not per job: each is a system call on the loop's side
         by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future[Any], bool, Any]]] = {}
         for (ok, value), (_job, future, loop) in zip(results, group, strict=True):
@@ -119,6 +128,72 @@ class SqliteWriter:
                 loop.call_soon_threadsafe(_settle_all, settled)
             except RuntimeError:  # the caller's loop has closed; nobody is waiting any more
                 continue
+
+
+def _alone(conn: sqlite3.Connection, job: Job) -> tuple[bool, Any]:
+    """A job with the writer to itself: its own transaction is its savepoint."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            value = job(conn)
+        except Exception as exc:  # handed to the awaiting caller
+            conn.execute("ROLLBACK")
+            return False, exc
+        conn.execute("COMMIT")
+    except Exception as exc:  # the commit itself failed
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        return False, exc
+    return True, value
+
+
+def _optimistic(conn: sqlite3.Connection, group: list[Any]) -> list[tuple[bool, Any]] | None:
+    """The whole group in one transaction, batchable kinds batched; None if anything failed.
+
+    Batched jobs run first: their callers are all still waiting, so no job in the group can
+    depend on another's effect.
+    """
+    kinds: dict[type[Batchable], list[Batchable]] = {}
+    for job, _future, _loop in group:
+        if isinstance(job, Batchable):
+            kinds.setdefault(type(job), []).append(job)
+    results: list[tuple[bool, Any]] = []
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        for kind, jobs in kinds.items():
+            kind.run_many(conn, jobs)
+        for job, _future, _loop in group:
+            results.append((True, None if isinstance(job, Batchable) else job(conn)))
+        conn.execute("COMMIT")
+    except Exception:  # the careful path finds out which job it was
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        return None
+    return results
+
+
+def _careful(conn: sqlite3.Connection, group: list[Any]) -> list[tuple[bool, Any]]:
+    """One savepoint per job: a failing job is rolled back alone and its caller gets the error."""
+    results: list[tuple[bool, Any]] = []
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        for job, _future, _loop in group:
+            conn.execute("SAVEPOINT job")
+            try:
+                value = job(conn)
+            except Exception as exc:  # handed to the awaiting caller
+                conn.execute("ROLLBACK TO job")
+                conn.execute("RELEASE job")
+                results.append((False, exc))
+            else:
+                conn.execute("RELEASE job")
+                results.append((True, value))
+        conn.execute("COMMIT")
+    except Exception as exc:  # the whole group failed to commit
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        results = [(False, exc)] * len(group)
+    return results
 
 
 def _settle_all(settled: list[tuple[asyncio.Future[Any], bool, Any]]) -> None:

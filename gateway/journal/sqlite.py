@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from gateway.journal._sqlite_writer import SqliteWriter
+from gateway.journal._sqlite_writer import Batchable, SqliteWriter
 from gateway.journal.base import (
     Attempt,
     AuditEntry,
@@ -124,36 +124,45 @@ def _insert_event(conn: sqlite3.Connection, e: Event) -> None:
     )
 
 
+_INSERT_MESSAGE = (
+    "INSERT INTO messages (id, partner, channel, document_type, content_type, raw,"
+    " received_at, trace_id, business_keys, state, stage, available_at, updated_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', 'accept', ?, ?)"
+)
+_INSERT_ACCEPT_EVENT = (
+    "INSERT INTO events (message_id, stage, outcome, detail, at) VALUES (?, 'accept', 'ok', ?, ?)"
+)
+
+
+def _message_row(m: NewMessage) -> tuple[Any, ...]:
+    keys = _json_encode(m.business_keys)
+    return (m.id, m.partner, m.channel, m.document_type, m.content_type, m.raw,
+            m.received_at, m.trace_id, keys, m.received_at, m.received_at)  # fmt: skip
+
+
+def _accept_event_row(m: NewMessage) -> tuple[Any, ...]:
+    return (m.id, b'{"bytes":%d}' % len(m.raw), m.received_at)
+
+
 def insert_message(conn: sqlite3.Connection, m: NewMessage) -> None:
     """The message row and its accept event (for stores that accept in their own job)."""
-    conn.execute(
-        "INSERT INTO messages (id, partner, channel, document_type, content_type, raw,"
-        " received_at, trace_id, business_keys, state, stage, available_at, updated_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', 'accept', ?, ?)",
-        (
-            m.id,
-            m.partner,
-            m.channel,
-            m.document_type,
-            m.content_type,
-            m.raw,
-            m.received_at,
-            m.trace_id,
-            _json_encode(m.business_keys),
-            m.received_at,
-            m.received_at,
-        ),
-    )
-    _insert_event(
-        conn,
-        Event(
-            message_id=m.id,
-            stage="accept",
-            outcome="ok",
-            at=m.received_at,
-            detail={"bytes": len(m.raw)},
-        ),
-    )
+    conn.execute(_INSERT_MESSAGE, _message_row(m))
+    conn.execute(_INSERT_ACCEPT_EVENT, _accept_event_row(m))
+
+
+class _Accept(Batchable):
+    """One acceptance as a writer job; a group's acceptances share two ``executemany`` calls."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, message: NewMessage) -> None:
+        self.message = message
+
+    @staticmethod
+    def run_many(conn: sqlite3.Connection, jobs: list[Any]) -> None:
+        messages = [job.message for job in jobs]
+        conn.executemany(_INSERT_MESSAGE, map(_message_row, messages))
+        conn.executemany(_INSERT_ACCEPT_EVENT, map(_accept_event_row, messages))
 
 
 def _insert_dead_letter(conn: sqlite3.Connection, d: DeadLetter) -> None:
@@ -240,7 +249,7 @@ class SqliteJournal(Journal):
     # -- acceptance ---------------------------------------------------------------------------
     async def accept(self, message: NewMessage) -> None:
         """Message row (= processing work item) and its accept event, in one transaction."""
-        await self._writer.run(lambda conn: insert_message(conn, message))
+        await self._writer.run(_Accept(message))
 
     async def accept_many(self, messages: list[NewMessage]) -> None:
         """Every message and its accept event in one job: the writer's savepoint makes it whole.

@@ -1,7 +1,7 @@
-"""The SQLite backend's writer thread: group commit with one SAVEPOINT per job.
+"""The SQLite backend's writer thread: group commit, optimistic first, a SAVEPOINT per job after.
 
 These pin the mechanism itself (jobs queued together share one transaction; one job failing
-rolls back only its own writes), so they run on SQLite only.
+rolls back only its own writes; batchable jobs share statements), so they run on SQLite only.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from gateway.journal._sqlite_writer import MAX_GROUP, SqliteWriter
+from gateway.journal._sqlite_writer import MAX_GROUP, Batchable, SqliteWriter
 from gateway.journal.sqlite import SqliteJournal
 
 
@@ -95,8 +95,65 @@ async def test_queued_jobs_share_one_commit_and_fail_alone(harness: Harness) -> 
     assert harness.ids() == [1, 2, 3, 4]  # the failed jobs' writes are gone, nobody else's
     # the blocker's group, then one group for all six jobs
     assert harness.commits() - commits_before == 2
+    # the optimistic try was rolled back whole, then the careful pass isolated the two
+    assert harness.statements.count("ROLLBACK") == 1
     assert harness.statements.count("ROLLBACK TO job") == 2
-    assert "ROLLBACK" not in harness.statements
+
+
+async def test_a_group_that_succeeds_needs_no_savepoints(harness: Harness) -> None:
+    blocker, gate = await harness.hold()
+    futures = [asyncio.ensure_future(harness.writer.run(insert(i))) for i in range(5)]
+    await asyncio.sleep(0)
+    before = len(harness.statements)
+    gate.set()
+    await blocker
+    assert await asyncio.gather(*futures) == list(range(5))
+    group = harness.statements[before:]
+    assert group.count("COMMIT") == 2  # the blocker's, then the five jobs' together
+    assert not [s for s in group if "SAVEPOINT" in s or "ROLLBACK" in s]
+
+
+async def test_a_job_alone_that_fails_is_rolled_back(harness: Harness) -> None:
+    with pytest.raises(ValueError, match="job 7 broke"):
+        await harness.writer.run(insert_then_fail(7))
+    assert await harness.writer.run(insert(8)) == 8
+    assert harness.ids() == [8]
+
+
+class Row(Batchable):
+    """A batchable insert, like the journal's acceptances."""
+
+    def __init__(self, i: int) -> None:
+        self.i = i
+
+    @staticmethod
+    def run_many(conn: sqlite3.Connection, jobs: list[Any]) -> None:
+        conn.executemany("INSERT INTO t (id) VALUES (?)", [(job.i,) for job in jobs])
+
+
+async def test_batchable_jobs_share_one_statement_and_still_fail_alone(harness: Harness) -> None:
+    blocker, gate = await harness.hold()
+    futures = [asyncio.ensure_future(harness.writer.run(Row(i))) for i in (1, 2, 3)]
+    await asyncio.sleep(0)
+    before = len(harness.statements)
+    gate.set()
+    await blocker
+    assert await asyncio.gather(*futures) == [None, None, None]
+    inserts = [s for s in harness.statements[before:] if s.startswith("INSERT")]
+    assert len(inserts) == 3  # the trace shows each row, but no SAVEPOINT between them
+    assert not [s for s in harness.statements[before:] if "SAVEPOINT" in s]
+
+    blocker, gate = await harness.hold()
+    jobs = [Row(4), Row(2), insert(5), Row(6)]  # Row(2) is a duplicate: the batch fails
+    futures = [asyncio.ensure_future(harness.writer.run(j)) for j in jobs]
+    await asyncio.sleep(0)
+    gate.set()
+    await blocker
+    results = await asyncio.gather(*futures, return_exceptions=True)
+    assert results[0] is None
+    assert isinstance(results[1], sqlite3.IntegrityError)
+    assert results[2:] == [5, None]
+    assert harness.ids() == [1, 2, 3, 4, 5, 6]
 
 
 async def test_a_group_is_capped(harness: Harness) -> None:
