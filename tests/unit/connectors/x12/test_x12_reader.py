@@ -89,6 +89,37 @@ def test_repetition_separator_from_isa11_for_00501() -> None:
     assert xset.interchange.separators.repetition is None
 
 
+@pytest.mark.parametrize(
+    ("version", "isa11", "repetition"),
+    [
+        ("00200", "U", None),
+        ("00300", "U", None),
+        ("00400", "U", None),
+        ("00401", "U", None),
+        ("00403", "^", "^"),  # ISA11 is the repetition separator from 00402 on
+        ("00406", "~", "~"),
+        ("00501", "^", "^"),
+        ("00601", "{", "{"),
+        ("00801", "^", "^"),
+    ],
+)
+@pytest.mark.parametrize("padded", [True, False])
+def test_every_isa_version_gives_its_separators(
+    version: str, isa11: str, repetition: str | None, padded: bool
+) -> None:
+    raw = interchange([BODY], version=version, isa11=isa11, e="|", t="$", padded=padded).encode()
+    (xset,) = decode(raw)
+    seps = xset.interchange.separators
+    assert (seps.element, seps.segment, seps.component, seps.repetition) == (
+        "|",
+        "$",
+        ">",
+        repetition,
+    )
+    assert xset.accepted, xset.issues
+    assert xset.tree["BEG"]["BEG03"] == "PO1"
+
+
 def test_missing_final_terminator_is_read_with_a_warning() -> None:
     raw = interchange([BODY]).encode()[:-1]
     issues = _issues(raw)
