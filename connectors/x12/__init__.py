@@ -13,6 +13,7 @@ Public surface::
     encode_interchange(sets, ...) -> bytes # tree -> X12 (encode.py): envelope, counts, checks
 """
 
+from connectors.x12._codes import PRODUCT_ID_QUALIFIER, CodeList, qualifier_list
 from connectors.x12._decode import analyse_set, as_decoded, decode, decode_with_summaries
 from connectors.x12._duplicates import (
     DuplicateDetector,
@@ -50,8 +51,10 @@ __all__ = [
     "DOCUMENT_TYPES",
     "ELEMENT_COUNTS",
     "HIERARCHICAL",
+    "PRODUCT_ID_QUALIFIER",
     "STRUCTURES",
     "TA1_SET_ID",
+    "CodeList",
     "DuplicateDetector",
     "EncodeError",
     "Envelope",
@@ -77,6 +80,7 @@ __all__ = [
     "encode_interchange",
     "encode_set",
     "interchange_key",
+    "qualifier_list",
     "read_sets",
     "split_sets",
     "split_value",

@@ -37,6 +37,7 @@ from gateway.mapping._mapping import Mapping, load_mapping
 from gateway.mapping._plan import Const, Defaulted, EachNode, Expr, Guard, ListNode, ObjectNode
 from gateway.mapping._registry import mapping_files
 from gateway.mapping._x12_paths import check_structure, parse_chains, structure, x12_set
+from gateway.mapping._x12_qualifiers import unknown_qualifiers
 
 
 @dataclass(frozen=True)
@@ -369,11 +370,17 @@ def check_x12_paths(mapping: Mapping) -> list[Finding]:
     """Errors for paths the X12 set's structure cannot have (see :mod:`._x12_paths`).
 
     A set the connector has no structure for (a flat tree) gets the example-based warnings.
+    Literal qualifiers the element's code list does not have are warnings either way
+    (:mod:`._x12_qualifiers`).
     """
+    qualifiers = [
+        Finding(file, line, "warning", "source", problem, text)
+        for file, line, text, problem in unknown_qualifiers(mapping)
+    ]
     set_id = x12_set(mapping)
     if set_id is None or structure(set_id) is None:
-        return check_json_paths(mapping)
-    return [
+        return [*check_json_paths(mapping), *qualifiers]
+    structural = [
         Finding(
             problem.file,
             problem.line,
@@ -384,6 +391,7 @@ def check_x12_paths(mapping: Mapping) -> list[Finding]:
         )
         for problem in check_structure(mapping, set_id, parse_chains(_refs))
     ]
+    return [*structural, *qualifiers]
 
 
 SOURCE_CHECKS: dict[str, Callable[[Mapping], list[Finding]]] = {

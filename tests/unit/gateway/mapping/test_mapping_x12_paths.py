@@ -164,3 +164,28 @@ def test_every_single_root_segment_element_is_known_up_to_its_count(
     except _BadPathError:
         ok = False
     assert ok == (position <= count)
+
+
+def test_a_mistyped_qualifier_is_a_warning_with_the_closest_codes(write: Write) -> None:
+    text = ORDER.replace(
+        "currency: \"CUR.CUR02 || 'USD'\"",
+        "currency: \"CUR.CUR02 || 'USD'\"\n"
+        "  requested_delivery_date: \"x12date(qual(DTM, 'DTM01', '02').DTM02)\"",
+    ).replace("idpair(PO1, 'PO106', 'VN')", "idpair(PO1, 'PO106', 'VX')")
+    found = _errors(write, text)
+    assert [f.severity for f in found] == ["warning", "warning"]
+    dtm, pid = sorted(found, key=lambda f: f.line or 0)
+    assert "DTM01 qualifier '02' is not a Date/Time Qualifier (374) code" in dtm.problem
+    assert "002 (Delivery Requested)" in dtm.problem
+    assert dtm.expression == "x12date(qual(DTM, 'DTM01', '02').DTM02)"
+    assert "PO106 qualifier 'VX' is not a Product/Service ID Qualifier (235)" in pid.problem
+    assert "VN (Vendor's (Seller's) Item Number)" in pid.problem
+
+
+def test_a_qualifier_without_a_list_and_a_computed_one_are_not_judged(write: Write) -> None:
+    text = ORDER.replace(
+        "notes: \"qual(REF, 'REF01', 'ZZ').REF02\"",
+        "notes: \"qual(REF, 'REF01', join('', ['Z', 'Z'])).REF02"
+        " || qual(N1_loop, 'N1.N101', 'XX')\"",
+    )
+    assert _errors(write, text) == []
