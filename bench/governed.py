@@ -2,11 +2,14 @@
 
 Ours: the canonical orders resource as a partner's client calls it: the bearer token (an Ed25519
 JWT; verified once, then from the verified-token cache plus the client's status through its
-short cache), the ``orders:write`` scope check, the partner's rate limit (memory backend, a plan
-that admits the whole load: the limiter runs on every request and never refuses), a unique
+short cache), the ``orders:write`` scope check, the partner's rate limit (a plan that admits the
+whole load: the limiter runs on every request and never refuses), a unique
 ``Idempotency-Key`` per request (claimed in, and the response stored to, the journal's file),
 the strict contract decode of a ~1.7 KB order, and the durable journal write before the 202.
-Workers are off: this measures the request path.
+Workers are off: this measures the request path. Two rows: the limiter on the memory backend
+(the embedded default) and, when redis-server is installed, on Redis (a throwaway server on a
+unix socket, one Lua call per request, as several gateway processes would share it), each
+against the bare route of its own server process.
 
 Baseline: ``@post("/bench/bare")`` registered on the SAME app in the SAME process (same
 middleware stack, same uvicorn config) answering 202 with the body length; both get the same
@@ -17,15 +20,18 @@ rounds with the same connections and durations.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
+import os
 import sqlite3
 import tempfile
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import msgspec
+import redis as redis_client
 
 from bench._harness import (
     LoadResult,
@@ -40,6 +46,8 @@ from bench._harness import (
     servers,
 )
 from bench.inbound import bearer_token
+from tests.redis_server import RedisServer
+from tests.redis_server import available as redis_available
 
 NAME = "governed"
 GOAL = 0.5  # issue 6: a governed POST at least half a bare route's rate
@@ -96,60 +104,118 @@ def _journal_rows(data_dir: Path) -> int:
         conn.close()
 
 
+def _redis_scripts(socket: Path) -> int:
+    """How many Lua calls redis-server ran: the limiter's, one per governed request."""
+    client = redis_client.Redis(unix_socket_path=str(socket))
+    try:
+        stats = client.info("commandstats")
+    finally:
+        client.close()
+    return sum(
+        int(v["calls"]) for k, v in stats.items() if k in ("cmdstat_evalsha", "cmdstat_eval")
+    )
+
+
+def _redis_env(url: str) -> contextlib.AbstractContextManager[None]:
+    """The settings a gateway process reads to keep its limiter state in Redis."""
+    return _environ(CROSSDOCK_RATE_LIMIT_BACKEND="redis", CROSSDOCK_REDIS_URL=url)
+
+
+@contextlib.contextmanager
+def _environ(**values: str) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def run(quick: bool = False) -> list[Result]:
     duration, warmup, rounds = (2.0, 0.5, 1) if quick else (10.0, 2.0, 3)
     body = valid_order()
-    with tempfile.TemporaryDirectory(prefix="crossdock-bench-") as tmp:
-        root = Path(tmp)
+    with contextlib.ExitStack() as stack:
+        root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="crossdock-bench-")))
         config = write_config(root)
-        data = root / "data"
-        token = bearer_token(data, PARTNER, "orders:write orders:read")
-        spec = ("governed", "--config-dir", str(config), "--data-dir", str(data))
-        with servers(server=spec) as procs:
-            server = procs["server"]
+        backends = ["memory"] + (["redis"] if redis_available() else [])
+        specs, tokens = {}, {}
+        for backend in backends:
+            data = root / f"data-{backend}"
+            tokens[backend] = bearer_token(data, PARTNER, "orders:write orders:read")
+            specs[backend] = ("governed", "--config-dir", str(config), "--data-dir", str(data))
+        procs: dict[str, ServerProcess] = {}
+        procs["memory"] = stack.enter_context(servers(server=specs["memory"]))["server"]
+        if "redis" in backends:
+            redis = stack.enter_context(RedisServer.start(root / "redis"))
+            with _redis_env(redis.url):
+                procs["redis"] = stack.enter_context(servers(server=specs["redis"]))["server"]
 
-            def measure(path: str, prefix: str, expect: int) -> LoadResult:
-                server.wait_idle()
-                return run_async(
-                    http_load(
-                        server.port,
-                        request_factory(path, body, token, prefix),
-                        connections=CONNECTIONS,
-                        warmup=warmup,
-                        duration=duration,
-                        expect=expect,
-                        cpu_pids={"server": server.pid},
-                    )
+        def measure(backend: str, path: str, prefix: str) -> LoadResult:
+            server = procs[backend]
+            server.wait_idle()
+            return run_async(
+                http_load(
+                    server.port,
+                    request_factory(path, body, tokens[backend], prefix),
+                    connections=CONNECTIONS,
+                    warmup=warmup,
+                    duration=duration,
+                    expect=202,
+                    cpu_pids={"server": server.pid},
                 )
+            )
 
-            steps: dict[str, Callable[[], LoadResult]] = {
-                "bare": functools.partial(measure, "/bench/bare", "bare", 202),
-                "governed": functools.partial(measure, "/v1/orders", "orders", 202),
-            }
-            runs = alternate(rounds, steps)
+        steps: dict[str, Callable[[], LoadResult]] = {}
+        for backend in backends:
+            steps[f"bare-{backend}"] = functools.partial(measure, backend, "/bench/bare", "bare")
+            steps[backend] = functools.partial(measure, backend, "/v1/orders", "orders")
+        runs = alternate(rounds, steps)
+        redis_calls = _redis_scripts(redis.socket) if "redis" in backends else 0
+        for server in procs.values():
             _check_started(server)
             server.stop()
-        rows = _journal_rows(data)
-    oks = sum(r.total_ok for r in runs["governed"])
-    return [
-        Result(
-            name="governed POST /v1/orders (JWT, scope, rate limit, Idempotency-Key, journal)",
-            unit="req/s",
-            ours=median([r.rate for r in runs["governed"]]),
-            baseline=median([r.rate for r in runs["bare"]]),
-            baseline_name="bare @post, same app and process",
-            goal=GOAL,
-            notes=[
-                f"{CONNECTIONS} keep-alive connections, {len(body)}-byte body, "
-                f"{rounds} x {duration:.0f} s per route (median), one server process, "
-                "2 cores shared with the client",
-                *(f"bare run: {r.describe()}" for r in runs["bare"]),
-                *(f"governed run: {r.describe()}" for r in runs["governed"]),
-                f"durability check: {oks} answers 202 (every key new), {rows} messages in the "
-                "journal",
-            ],
+        rows = {backend: _journal_rows(root / f"data-{backend}") for backend in backends}
+    results = []
+    for backend in backends:
+        oks = sum(r.total_ok for r in runs[backend])
+        limiter = (
+            "rate limit on the memory backend"
+            if backend == "memory"
+            else "rate limit on redis-server (unix socket, one Lua call per request)"
         )
-    ]
+        results.append(
+            Result(
+                name=f"governed POST /v1/orders, {backend} limiter (JWT, scope, rate limit, "
+                "Idempotency-Key, journal)",
+                unit="req/s",
+                ours=median([r.rate for r in runs[backend]]),
+                baseline=median([r.rate for r in runs[f"bare-{backend}"]]),
+                baseline_name="bare @post, same app and process",
+                goal=GOAL,
+                notes=[
+                    f"{CONNECTIONS} keep-alive connections, {len(body)}-byte body, "
+                    f"{rounds} x {duration:.0f} s per route (median), one server process, "
+                    f"2 cores shared with the client; {limiter}",
+                    *(f"bare run: {r.describe()}" for r in runs[f"bare-{backend}"]),
+                    *(f"governed run: {r.describe()}" for r in runs[backend]),
+                    f"durability check: {oks} answers 202 (every key new), {rows[backend]} "
+                    "messages in the journal",
+                ],
+            )
+        )
+    if "redis" in backends:
+        # proof the second server's limiter really kept its state in Redis
+        oks = sum(r.total_ok for r in runs["redis"])
+        results[1].notes.append(
+            f"redis-server ran {redis_calls} limiter script calls for {oks} governed answers"
+        )
+    else:
+        results[0].notes.append("redis-server not installed: the Redis-limiter row is missing")
+    return results
 
 
 def _check_started(server: ServerProcess) -> None:
