@@ -111,7 +111,7 @@ def _config(args: argparse.Namespace) -> uvicorn.Config:
         workers_enabled=args.workers,
         log_level="WARNING",
     )
-    config = uvicorn_config(Gateway(settings))
+    config = uvicorn_config(Gateway(settings), own_process=True)  # as `crossdock serve`
     if args.kind == "bare":
         config.app = bare_app()
     elif args.kind == "bare-webhook":

@@ -15,10 +15,13 @@ from gateway.runtime import Gateway
 log = logging.getLogger("crossdock")
 
 
-def uvicorn_config(gateway: Gateway) -> uvicorn.Config:
-    """Uvicorn settings: our logging, no access log, the gateway's host and port."""
+def uvicorn_config(gateway: Gateway, *, own_process: bool = False) -> uvicorn.Config:
+    """Uvicorn settings: our logging, no access log, the gateway's host and port.
+
+    ``own_process`` as for :func:`gateway.app.create_app`: true only for ``crossdock serve``.
+    """
     return uvicorn.Config(
-        create_app(gateway),
+        create_app(gateway, own_process=own_process),
         host=gateway.settings.host,
         port=gateway.settings.port,
         lifespan="on",
@@ -62,5 +65,5 @@ def run(gateway: Gateway) -> None:
             "journal": str(gateway.settings.journal_path),
         },
     )
-    config = uvicorn_config(gateway)
+    config = uvicorn_config(gateway, own_process=True)
     uvicorn.Server(config).run()

@@ -16,7 +16,7 @@ import binascii
 import hashlib
 import hmac
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Literal, Protocol
 
 import msgspec
@@ -58,17 +58,46 @@ class Verifier(Protocol):
         ...
 
 
-class Headers:
-    """A case-insensitive view of request headers, whatever mapping the caller has."""
+class Headers(Mapping[str, str]):
+    """A case-insensitive view of request headers, whatever mapping the caller has.
+
+    The gateway builds it once per request from the ASGI pairs (:meth:`from_asgi`, names already
+    lower case) and hands the same object to the verifier, which keeps it (:meth:`of`): no
+    framework header object is built on the webhook path.
+    """
 
     __slots__ = ("_lowered",)
 
     def __init__(self, headers: Mapping[str, str]) -> None:
         self._lowered = {k.lower(): v for k, v in headers.items()}
 
-    def get(self, name: str) -> str | None:
-        """The header's value, or ``None`` when absent."""
-        return self._lowered.get(name.lower())
+    @classmethod
+    def from_asgi(cls, pairs: Iterable[tuple[bytes, bytes]]) -> Headers:
+        """From an ASGI scope's ``headers``: lower-case names, latin-1.
+
+        A repeated name's last value wins, as in the mapping constructor.
+        """
+        view = cls.__new__(cls)
+        view._lowered = {k.decode("latin-1"): v.decode("latin-1") for k, v in pairs}
+        return view
+
+    @classmethod
+    def of(cls, headers: Mapping[str, str]) -> Headers:
+        """``headers`` itself when it already is a view, else a view of it."""
+        return headers if isinstance(headers, Headers) else cls(headers)
+
+    def __getitem__(self, name: str) -> str:
+        return self._lowered[name.lower()]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._lowered)
+
+    def __len__(self) -> int:
+        return len(self._lowered)
+
+    def get(self, name: str, default: str | None = None) -> str | None:  # type: ignore[override]
+        """The header's value, or ``default`` when absent."""
+        return self._lowered.get(name.lower(), default)
 
     def require(self, name: str, expected: str) -> str:
         """The header's value; raise ``missing_header`` (saying what was expected) if absent."""

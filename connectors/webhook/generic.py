@@ -106,7 +106,7 @@ class HmacVerifier:
 
     def verify(self, headers: Mapping[str, str], body: bytes, now: float) -> Verified:
         """Check the signature over the raw body, then the timestamp's age."""
-        h = Headers(headers)
+        h = Headers.of(headers)
         value = h.require(self._header, self._expected)
         stamp_text = (
             h.require(self._timestamp_header, "the time of signing in POSIX seconds")

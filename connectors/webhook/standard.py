@@ -54,7 +54,7 @@ class StandardWebhooks:
 
     def verify(self, headers: Mapping[str, str], body: bytes, now: float) -> Verified:
         """Check the signatures, then the timestamp's age."""
-        h = Headers(headers)
+        h = Headers.of(headers)
         event_id = h.require(ID, "the message id, e.g. msg_p5jXN8AQM9LWM0D4loKWxJek")
         stamp_text = h.require(TIMESTAMP, "the time of signing in POSIX seconds")
         signatures = h.require(SIGNATURE, _EXPECTED)

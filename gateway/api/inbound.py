@@ -98,7 +98,12 @@ class AcceptedInterchange(msgspec.Struct, frozen=True, omit_defaults=True):
 
 def trace_id_of(request: Request[Any, Any, Any]) -> str:
     """The caller's W3C trace id from ``traceparent``, or a new one."""
-    match = _TRACEPARENT.match(request.headers.get("traceparent", ""))
+    return trace_id_from(request.headers.get("traceparent"))
+
+
+def trace_id_from(traceparent: str | None) -> str:
+    """The trace id a ``traceparent`` value carries, or a new one when absent or invalid."""
+    match = _TRACEPARENT.match(traceparent or "")
     return match.group(1) if match and match.group(1) != "0" * 32 else new_trace_id()
 
 

@@ -19,6 +19,7 @@ Policy names are sent as SF Strings, so only printable ASCII is allowed in them.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -26,7 +27,7 @@ from litestar import Request, Response
 from litestar.exceptions import TooManyRequestsException
 
 from gateway.api.problems import ProblemError, problem_response
-from gateway.throttle.policy import Outcome
+from gateway.throttle.policy import Outcome, Plan
 
 DRAFT = "draft-ietf-httpapi-ratelimit-headers-11"
 
@@ -49,22 +50,35 @@ def retry_after_seconds(outcome: Outcome) -> int:
     return max(1, _seconds(outcome.retry_after))
 
 
+@functools.lru_cache(maxsize=1024)
+def _name(name: str) -> str:
+    """A policy name as a header String; names come from config, so few and reused."""
+    return sf_string(name)
+
+
+@functools.lru_cache(maxsize=1024)
+def _policy(checks: tuple[tuple[str, Plan], ...]) -> str:
+    return ", ".join(f"{_name(name)};q={plan.burst};w={plan.window}" for name, plan in checks)
+
+
 def rate_limit_headers(outcome: Outcome) -> dict[str, str]:
-    """``RateLimit-Policy`` and ``RateLimit`` (plus ``Retry-After`` when refused)."""
+    """``RateLimit-Policy`` and ``RateLimit`` (plus ``Retry-After`` when refused).
+
+    The policy header depends only on the plans, so it is built once per set of plans; only
+    ``RateLimit`` (remaining, reset) is formatted per request.
+    """
     if not outcome.checks:
         return {}
-    policy = ", ".join(
-        f"{sf_string(c.name)};q={c.plan.burst};w={c.plan.window}" for c in outcome.checks
-    )
+    policy = _policy(tuple((c.name, c.plan) for c in outcome.checks))
     if outcome.allowed:
         current = ", ".join(
-            f"{sf_string(c.name)};r={c.decision.remaining};t={_seconds(c.decision.reset_after)}"
+            f"{_name(c.name)};r={c.decision.remaining};t={_seconds(c.decision.reset_after)}"
             for c in outcome.checks
         )
         return {"RateLimit-Policy": policy, "RateLimit": current}
     wait = retry_after_seconds(outcome)
     current = ", ".join(
-        f"{sf_string(c.name)};r=0;t={wait}" for c in outcome.checks if not c.decision.allowed
+        f"{_name(c.name)};r=0;t={wait}" for c in outcome.checks if not c.decision.allowed
     )
     return {"RateLimit-Policy": policy, "RateLimit": current, "Retry-After": str(wait)}
 

@@ -54,7 +54,10 @@ __all__ = [
 ]
 
 _VERSION: Final = re.compile(r"^/(v[0-9]+)/")
-_SKIPPED: Final = ("/v1/ops/",)
+# operations are not a partner contract; webhook and SOAP doors authenticate by signature or
+# endpoint, never with a token, so no principal is there to count or to notify (and skipping
+# them spares each delivery a wrapped send)
+_SKIPPED: Final = ("/v1/ops/", "/v1/inbound/webhooks/", "/v1/inbound/soap/")
 _encode = msgspec.json.Encoder().encode
 Headers = list[tuple[str, str]]
 

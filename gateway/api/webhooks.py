@@ -16,15 +16,18 @@ import time
 from typing import Any
 
 import msgspec
-from litestar import Request, Response, post
+from litestar import Request, post
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
+from litestar.response.base import ASGIResponse
 
 from connectors.webhook import EventCache, VerificationError, Verifier, build_verifier
+from connectors.webhook.base import Headers
+from gateway.api.body import read_body
 from gateway.api.documented import problems
 from gateway.api.governance import spend
-from gateway.api.inbound import require_json, trace_id_of
+from gateway.api.inbound import require_json, trace_id_from
 from gateway.api.problems import ProblemError
 from gateway.config.loader import resolve_secret
 from gateway.config.model import WebhookSource
@@ -56,6 +59,14 @@ class WebhookInbox:
         self.verifiers: dict[str, Verifier] = {}
         self.seen = EventCache(DEDUPE_MAX_ENTRIES, DEDUPE_TTL)
         self.in_flight: set[tuple[str, str]] = set()
+        self._accepted: dict[str, Any] = {}
+
+    def accepted(self, gw: Gateway, channel: str) -> Any:
+        """The channel's ``accepted`` counter child; ``labels()`` validates and locks per call."""
+        child = self._accepted.get(channel)
+        if child is None:
+            child = self._accepted[channel] = gw.metrics.accepted.labels(channel)
+        return child
 
     def verifier(self, source: WebhookSource) -> Verifier:
         """The source's verifier, resolving its secrets once."""
@@ -78,9 +89,15 @@ def webhook_inbox(state: State) -> WebhookInbox:
     return inbox
 
 
-def _respond(body: WebhookAccepted, status: int) -> Response[bytes]:
-    return Response(
-        _encode(body),
+def _respond(body: WebhookAccepted, status: int) -> ASGIResponse:
+    """The answer as litestar's low-level response: nothing left for it to resolve.
+
+    A ``Response`` would be turned into this one per request (layers' headers, cookies, type
+    encoders); the route has none of those. The OpenAPI document still shows ``WebhookAccepted``
+    for 200 and 202 from the route's ``responses``.
+    """
+    return ASGIResponse(
+        body=_encode(body),
         status_code=status,
         media_type="application/json",
         headers={"Location": body.status_url},
@@ -109,9 +126,7 @@ def _respond(body: WebhookAccepted, status: int) -> Response[bytes]:
         ),
     },
 )
-async def receive_webhook(
-    request: Request[Any, Any, Any], source: FromPath[str]
-) -> Response[bytes]:
+async def receive_webhook(request: Request[Any, Any, Any], source: FromPath[str]) -> ASGIResponse:
     """Verify, dedupe and accept one webhook delivery."""
     gw: Gateway = request.app.state.gateway
     spec = gw.config.webhooks.get(source)
@@ -138,10 +153,11 @@ async def receive_webhook(
             partner=spec.partner,
             source=source,
         ) from exc
-    raw = await request.body()
+    raw = await read_body(request, partner=spec.partner, source=source)
+    headers = Headers.from_asgi(request.scope["headers"])
     now = time.time()
     try:
-        verified = verifier.verify(request.headers, raw, now)
+        verified = verifier.verify(headers, raw, now)
     except VerificationError as exc:
         log.info(
             "webhook refused",
@@ -189,10 +205,10 @@ async def receive_webhook(
         partner=spec.partner,
         channel=spec.channel_name,
         document_type=spec.document_type,
-        content_type=request.headers.get("content-type", "application/json"),
+        content_type=headers.get("content-type") or "application/json",
         raw=raw,
         received_at=now,
-        trace_id=trace_id_of(request),
+        trace_id=trace_id_from(headers.get("traceparent")),
         business_keys={EVENT_ID_KEY: key[1]} if key is not None else {},
     )
     if key is None:
@@ -204,7 +220,7 @@ async def receive_webhook(
             inbox.seen.put(key, message.id, now)
         finally:
             inbox.in_flight.discard(key)
-    gw.metrics.accepted.labels(spec.channel_name).inc()
+    inbox.accepted(gw, spec.channel_name).inc()
     gw.process_wake.set()
     body = WebhookAccepted(message.id, f"/v1/messages/{message.id}", message.trace_id)
     return _respond(body, 202)

@@ -73,8 +73,8 @@ def with_soap_route(monkeypatch: pytest.MonkeyPatch) -> None:
     """Register the SOAP route on the real app unless app.py already does."""
     original = gateway.serve.create_app
 
-    def create_app(gw: Gateway) -> Litestar:
-        app = original(gw)
+    def create_app(gw: Gateway, **options: Any) -> Litestar:
+        app = original(gw, **options)
         if not any(route.path.startswith("/v1/inbound/soap/") for route in app.routes):
             app.register(soap.receive_soap)
         return app

@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectors.webhook import VerificationError, build_verifier
+from connectors.webhook.base import Headers
 
 NOW = 1_700_000_000.0
 keys = st.binary(min_size=1, max_size=64)
@@ -87,3 +88,39 @@ def test_a_signature_under_another_key_fails(key: bytes, other: bytes, body: byt
     with pytest.raises(VerificationError):
         verifier.verify(headers, body, NOW)
     assert build_verifier("standard-webhooks", [wrong, secret]).verify(headers, body, NOW)
+
+
+header_names = st.text("abcdefghijklmnopqrstuvwxyz-", min_size=1, max_size=12)
+header_values = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=20)
+
+
+@given(st.lists(st.tuples(header_names, header_values), max_size=8), header_names)
+def test_headers_from_asgi_pairs_read_as_the_mapping_view_does(
+    pairs: list[tuple[str, str]], probe: str
+) -> None:
+    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in pairs]
+    from_asgi = Headers.from_asgi(raw)
+    from_mapping = Headers(dict(pairs))
+    for name in {probe, *(k for k, _ in pairs)}:
+        assert from_asgi.get(name) == from_mapping.get(name)
+        assert from_asgi.get(name.upper()) == from_mapping.get(name)
+    assert dict(from_asgi) == dict(pairs)
+    assert Headers.of(from_asgi) is from_asgi
+
+
+def test_a_verifier_takes_the_asgi_view_as_it_takes_a_mapping() -> None:
+    key = b"k" * 32
+    secret, standard = _standard(key, b"{}")
+    shopify = {
+        "X-Shopify-Hmac-Sha256": base64.b64encode(hmac.digest(key, b"{}", "sha256")).decode(),
+        "X-Shopify-Webhook-Id": "evt-1",
+    }
+    for scheme, secrets, headers in [
+        ("standard-webhooks", [secret], standard),
+        ("shopify", [key.decode()], shopify),
+    ]:
+        verifier = build_verifier(scheme, secrets)
+        raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        verified = verifier.verify(Headers.from_asgi(raw), b"{}", NOW)
+        assert verified == verifier.verify(headers, b"{}", NOW)
+        assert verified.event_id in {"msg_1", "evt-1"}
