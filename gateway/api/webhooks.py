@@ -20,10 +20,10 @@ from litestar import Request, post
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath
-from litestar.response.base import ASGIResponse
 
 from connectors.webhook import EventCache, VerificationError, Verifier, build_verifier
 from connectors.webhook.base import Headers
+from gateway.api.answers import Answer
 from gateway.api.body import read_body
 from gateway.api.documented import problems
 from gateway.api.governance import spend
@@ -89,19 +89,8 @@ def webhook_inbox(state: State) -> WebhookInbox:
     return inbox
 
 
-def _respond(body: WebhookAccepted, status: int) -> ASGIResponse:
-    """The answer as litestar's low-level response: nothing left for it to resolve.
-
-    A ``Response`` would be turned into this one per request (layers' headers, cookies, type
-    encoders); the route has none of those. The OpenAPI document still shows ``WebhookAccepted``
-    for 200 and 202 from the route's ``responses``.
-    """
-    return ASGIResponse(
-        body=_encode(body),
-        status_code=status,
-        media_type="application/json",
-        headers={"Location": body.status_url},
-    )
+def _respond(body: WebhookAccepted, status: int) -> Answer:
+    return Answer(status, _encode(body), [(b"location", body.status_url.encode("latin-1"))])
 
 
 @post(
@@ -126,7 +115,7 @@ def _respond(body: WebhookAccepted, status: int) -> ASGIResponse:
         ),
     },
 )
-async def receive_webhook(request: Request[Any, Any, Any], source: FromPath[str]) -> ASGIResponse:
+async def receive_webhook(request: Request[Any, Any, Any], source: FromPath[str]) -> Answer:
     """Verify, dedupe and accept one webhook delivery."""
     gw: Gateway = request.app.state.gateway
     spec = gw.config.webhooks.get(source)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
+import functools
 import logging
 import sqlite3
 import time
@@ -45,8 +46,13 @@ did not flush first (it does)."""
 
 
 def utc_day(at: float) -> str:
-    """``YYYY-MM-DD`` of a POSIX time, in UTC."""
-    return time.strftime("%Y-%m-%d", time.gmtime(at))
+    """``YYYY-MM-DD`` of a POSIX time, in UTC (every counted request asks; days repeat)."""
+    return _day_name(int(at // 86_400))
+
+
+@functools.lru_cache(maxsize=64)
+def _day_name(day: int) -> str:
+    return time.strftime("%Y-%m-%d", time.gmtime(day * 86_400))
 
 
 class UsageCount(msgspec.Struct, frozen=True, kw_only=True):

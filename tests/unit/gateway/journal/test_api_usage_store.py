@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import calendar
+import math
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from gateway.journal.api_usage import (
     ApiUsageStore,
@@ -168,3 +172,9 @@ async def test_concurrent_records_and_flushes_lose_nothing(store: ApiUsageStore)
 def test_the_store_needs_a_sqlite_journal() -> None:
     with pytest.raises(TypeError, match="no SQLite writer"):
         SqliteApiUsageStore(object())  # type: ignore[arg-type]
+
+
+@given(st.floats(min_value=-86_400 * 365, max_value=4e9, allow_nan=False))
+def test_the_day_of_any_time_is_its_utc_calendar_day(at: float) -> None:
+    assert utc_day(at) == time.strftime("%Y-%m-%d", time.gmtime(at))
+    assert utc_day(math.floor(at / 86_400) * 86_400) == utc_day(at)  # midnight is the same day
