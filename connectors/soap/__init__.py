@@ -16,6 +16,7 @@ from connectors.soap._call import CallSpecError, SoapCall, load_call
 from connectors.soap._classify import RETRIABLE_MARKERS, classify_response
 from connectors.soap._fault import CONTENT_TYPES, fault_for, render_ack, render_fault
 from connectors.soap._inbound import (
+    SOAP_ACTION_KEY,
     Endpoint,
     Inbound,
     SoapFaultError,
@@ -33,6 +34,7 @@ from connectors.soap.deliver import SoapDeliverer
 __all__ = [
     "CONTENT_TYPES",
     "RETRIABLE_MARKERS",
+    "SOAP_ACTION_KEY",
     "AppErrorRule",
     "CallSpecError",
     "Endpoint",

@@ -41,6 +41,10 @@ SOAP11_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 SOAP12_NS = "http://www.w3.org/2003/05/soap-envelope"
 SoapVersion = Literal["1.1", "1.2"]
 _VERSION_OF_NS: dict[str, SoapVersion] = {SOAP11_NS: "1.1", SOAP12_NS: "1.2"}
+
+#: The business key under which the door journals a request's ``SOAPAction`` header, so the
+#: decode stage (and a reprocess) dispatches exactly as the door did.
+SOAP_ACTION_KEY = "soap_action"
 _MEDIA: dict[str, SoapVersion] = {"text/xml": "1.1", "application/soap+xml": "1.2"}
 
 
@@ -206,9 +210,22 @@ class Endpoint:
         by_body = wsdl.by_body.get(body_qname, [])
         by_action = wsdl.by_action.get(action, []) if action else []
         both = [op for op in by_action if op in by_body]
-        chosen = both or by_body
-        if chosen:
-            return chosen[0]
+        candidates = both or by_body
+        if len({op.soap_action for op in candidates}) > 1:
+            # several operations take this Body and only their actions tell them apart: a
+            # missing or unknown action must not pick one for the sender
+            names = ", ".join(f"{op.name} ({op.soap_action!r})" for op in candidates)
+            said = f"SOAPAction {action!r} names none of them" if action else "no SOAPAction"
+            raise SoapFaultError(
+                f"Body element {body_qname} is the request of operations {names}; {said}; "
+                "expected the SOAPAction of one of them",
+                code="soap_ambiguous_operation",
+                version=version,
+            )
+        if candidates:
+            # one operation, or several indistinguishable even by action (zeep's sample has
+            # two): the first in the WSDL, as every reader of this WSDL would pick
+            return candidates[0]
         known = sorted(wsdl.operations)
         if by_action:
             raise SoapFaultError(
@@ -257,7 +274,13 @@ def load_endpoint(spec: SoapEndpointSpec) -> Endpoint:
     return endpoint
 
 
-def decode_envelope(raw: bytes, spec: SoapEndpointSpec, content_type: str = "") -> Decoded:
-    """Journaled envelope bytes -> document tree, for the pipeline's decode stage."""
-    inbound = load_endpoint(spec).read(raw, content_type)
+def decode_envelope(
+    raw: bytes, spec: SoapEndpointSpec, content_type: str = "", soap_action: str | None = None
+) -> Decoded:
+    """Journaled envelope bytes -> document tree, for the pipeline's decode stage.
+
+    ``soap_action`` is the ``SOAPAction`` header as received (the door journals it), so the
+    stage picks the operation the door picked, also where several share one Body element.
+    """
+    inbound = load_endpoint(spec).read(raw, content_type, soap_action)
     return Decoded(inbound.tree, inbound.document_type)

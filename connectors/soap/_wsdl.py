@@ -15,6 +15,7 @@ from typing import Any, cast
 from urllib.parse import urlparse
 
 from lxml import etree
+from zeep import exceptions as zeep_exceptions
 from zeep.settings import Settings
 from zeep.wsdl import Document
 
@@ -215,6 +216,15 @@ def load_wsdl(spec: SoapEndpointSpec) -> LoadedWsdl:
         )
     except XmlError:
         raise
+    except zeep_exceptions.DTDForbidden as exc:  # in the WSDL or any schema it imports
+        raise WsdlError(
+            f"{path}: a DTD is not allowed in a WSDL or schema: {exc}", code="xml_dtd_refused"
+        ) from exc
+    except zeep_exceptions.EntitiesForbidden as exc:
+        raise WsdlError(
+            f"{path}: entity declarations are not allowed in a WSDL or schema: {exc}",
+            code="xml_entity_refused",
+        ) from exc
     except Exception as exc:  # zeep raises many unrelated types; one error says which file
         raise WsdlError(f"{path}: cannot load WSDL: {exc}", code="wsdl_invalid") from exc
     binding = _pick_binding(document, spec)

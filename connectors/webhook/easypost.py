@@ -1,7 +1,8 @@
 """EasyPost: ``X-Hmac-Signature: hmac-sha256-hex=<hex>`` over the raw body.
 
 EasyPost normalises the secret to Unicode NFKD before encoding it as UTF-8 (NFC gives a different
-key for a secret like ``sécret``); we do the same. No event id header is sent.
+key for a secret like ``sécret``); we do the same. No event id header is sent: the Event's own
+``id`` (``evt_...``, the same on every retry of the event) in the body is the dedupe key.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from connectors.webhook.generic import HmacOptions, HmacVerifier, utf8_keys
 
 HEADER = "X-Hmac-Signature"
 PREFIX = "hmac-sha256-hex="
+ID_FIELD = "id"
 
 
 def create(
@@ -25,5 +27,6 @@ def create(
         header=HEADER,
         encoding="hex",
         prefix=PREFIX,
+        id_field=ID_FIELD,
         tolerance=tolerance,
     )

@@ -32,6 +32,7 @@ from litestar.params import FromPath
 
 from connectors.soap import (
     CONTENT_TYPES,
+    SOAP_ACTION_KEY,
     SoapFaultError,
     SoapVersion,
     fault_for,
@@ -151,7 +152,8 @@ async def receive_soap(request: Request[Any, Any, Any], endpoint: FromPath[str])
         return _fault(error, 413)
     try:
         reader = load_endpoint(spec.spec)  # loaded at config load; this is a cache hit
-        inbound = reader.read(raw, content_type, request.headers.get("soapaction"))
+        action = request.headers.get("soapaction")
+        inbound = reader.read(raw, content_type, action)
     except SoapFaultError as exc:
         log.info(
             "soap envelope refused",
@@ -171,6 +173,7 @@ async def receive_soap(request: Request[Any, Any, Any], endpoint: FromPath[str])
         raw=raw,
         received_at=time.time(),
         trace_id=trace_id_of(request),
+        business_keys={SOAP_ACTION_KEY: action} if action is not None else {},
     )
     await gw.journal.accept(message)
     gw.metrics.accepted.labels(spec.channel_name).inc()

@@ -16,7 +16,7 @@ import contracts
 from connectors.base import Decoded
 from connectors.errors import DecodeError, MapError, RouteError, StageError, ValidateError
 from connectors.rest.decode import decode_json
-from connectors.soap import decode_envelope
+from connectors.soap import SOAP_ACTION_KEY, decode_envelope
 from connectors.x12 import decode_set
 from gateway.config import Channel, Config
 from gateway.config.model import API_CHANNEL_PREFIX, wire_contract
@@ -77,8 +77,10 @@ def decode(channel: Channel, message: Message) -> Decoded:
     if channel.format == "x12":
         return decode_set(message.raw, message.business_keys)
     if channel.format == "soap" and channel.soap is not None:
-        # the SOAPAction header is not journaled: the Body's element names the operation
-        return decode_envelope(message.raw, channel.soap, message.content_type)
+        # SOAP 1.1's action travels in a header, which the door journals as a business key
+        # (SOAP 1.2's is in the Content-Type, journaled anyway)
+        action = message.business_keys.get(SOAP_ACTION_KEY)
+        return decode_envelope(message.raw, channel.soap, message.content_type, action)
     raise DecodeError(f"channel format {channel.format!r} has no decoder", code="no_decoder")
 
 

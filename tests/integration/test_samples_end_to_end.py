@@ -28,12 +28,9 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from litestar import Litestar
 from lxml import etree
 
 import contracts
-import gateway.serve
-from gateway.api import soap
 from gateway.journal import DeadLetterFilter
 from gateway.runtime import Gateway
 from tests.support import SAMPLES, GatewayAuth, eventually, running_gateway, write_config
@@ -283,20 +280,6 @@ def secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("E2E_EASYPOST", EASYPOST_VECTOR_SECRET)
 
 
-@pytest.fixture
-def with_soap_route(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Register the SOAP route on the real app unless app.py already does."""
-    original = gateway.serve.create_app
-
-    def create_app(gw: Gateway) -> Litestar:
-        app = original(gw)
-        if not any(route.path.startswith("/v1/inbound/soap/") for route in app.routes):
-            app.register(soap.receive_soap)
-        return app
-
-    monkeypatch.setattr(gateway.serve, "create_app", create_app)
-
-
 @contextlib.asynccontextmanager
 async def _gateway(root: Path) -> AsyncIterator[tuple[Gateway, str, httpx.AsyncClient]]:
     _write(root)
@@ -430,7 +413,7 @@ def _message_id(door: Door, response: httpx.Response) -> str | None:
 
 
 async def test_every_json_and_soap_sample_ends_canonical_or_with_a_clear_error(
-    tmp_path: Path, secrets: None, with_soap_route: None
+    tmp_path: Path, secrets: None
 ) -> None:
     problems: list[str] = []
     async with _gateway(tmp_path) as (gw, base, client):

@@ -11,12 +11,9 @@ from typing import Any
 import httpx
 import pytest
 import yaml
-from litestar import Litestar
 from lxml import etree
 
-import gateway.serve
-from connectors.soap import decode_envelope
-from gateway.api import soap
+from gateway.pipeline.stages import decode
 from gateway.runtime import Gateway
 from tests.support import SAMPLES, GatewayAuth, running_gateway, write_config
 
@@ -68,20 +65,6 @@ def write_soap_config(root: Path) -> None:
     (cfg / "soap.yaml").write_text(yaml.safe_dump(endpoints))
 
 
-@pytest.fixture
-def with_soap_route(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Register the SOAP route on the real app unless app.py already does."""
-    original = gateway.serve.create_app
-
-    def create_app(gw: Gateway, **options: Any) -> Litestar:
-        app = original(gw, **options)
-        if not any(route.path.startswith("/v1/inbound/soap/") for route in app.routes):
-            app.register(soap.receive_soap)
-        return app
-
-    monkeypatch.setattr(gateway.serve, "create_app", create_app)
-
-
 @contextlib.asynccontextmanager
 async def soap_gateway(root: Path) -> AsyncIterator[tuple[Gateway, str]]:
     write_soap_config(root)
@@ -101,9 +84,7 @@ def fault_string(response: httpx.Response, ns: str = SOAP11) -> str:
     return root.findtext(f".//{{{ns}}}Reason/{{{ns}}}Text") or ""
 
 
-async def test_a_stock_quote_is_acknowledged_and_journaled(
-    tmp_path: Path, with_soap_route: None
-) -> None:
+async def test_a_stock_quote_is_acknowledged_and_journaled(tmp_path: Path) -> None:
     body = stock_quote()
     async with (
         soap_gateway(tmp_path) as (gw, base),
@@ -129,13 +110,17 @@ async def test_a_stock_quote_is_acknowledged_and_journaled(
         # what the pipeline's decode stage will do with it
         channel = gw.config.channel_for(message.channel)
         assert channel is not None and channel.format == "soap" and channel.soap is not None
-        decoded = decode_envelope(message.raw, channel.soap, message.content_type)
+        # the sample WSDL has two operations taking this Body; the journaled SOAPAction
+        # lets the stage pick the one the door picked
+        assert message.business_keys == {"soap_action": f'"{ACTION}"'}
+        decoded = decode(channel, message)
+        assert decoded.tree["operation"] == "GetLastTradePrice"
         assert decoded.tree["body"]["account"] == {"id": 7, "user": "bob"}
         assert decoded.document_type == "quote_request"
         assert await pending(gw) == 1
 
 
-async def test_soap_12_is_acknowledged_in_soap_12(tmp_path: Path, with_soap_route: None) -> None:
+async def test_soap_12_is_acknowledged_in_soap_12(tmp_path: Path) -> None:
     async with (
         soap_gateway(tmp_path) as (_gw, base),
         httpx.AsyncClient(auth=GatewayAuth(_gw)) as client,
@@ -150,9 +135,7 @@ async def test_soap_12_is_acknowledged_in_soap_12(tmp_path: Path, with_soap_rout
         assert etree.fromstring(r.content).tag == f"{{{SOAP12}}}Envelope"
 
 
-async def test_purolator_is_validated_against_its_mapped_schema(
-    tmp_path: Path, with_soap_route: None
-) -> None:
+async def test_purolator_is_validated_against_its_mapped_schema(tmp_path: Path) -> None:
     raw = (SOAP_SAMPLES / "purolator_tracking_request_envelope.xml").read_bytes()
     bad = raw.replace(b"<v1:Language>en<", b"<v1:Language>de<")
     async with (
@@ -175,9 +158,7 @@ async def test_purolator_is_validated_against_its_mapped_schema(
         assert await pending(gw) == 3
 
 
-async def test_bad_input_is_a_fault_and_nothing_is_journaled(
-    tmp_path: Path, with_soap_route: None
-) -> None:
+async def test_bad_input_is_a_fault_and_nothing_is_journaled(tmp_path: Path) -> None:
     xxe = (
         b'<?xml version="1.0"?><!DOCTYPE e [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
         b'<e:Envelope xmlns:e="http://schemas.xmlsoap.org/soap/envelope/"><e:Body>&x;</e:Body>'

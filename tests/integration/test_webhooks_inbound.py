@@ -28,6 +28,7 @@ WEBHOOKS = SAMPLES / "webhooks"
 REPO_MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
 SHOP_SECRET = "shpss_0123456789abcdef-very-secret"
 WOO_SECRET = "woo-secret-value-42"
+AFTERSHIP_SECRET = "aftership-test-secret"  # throwaway, this test only
 EASYPOST_SECRET = "s\u00e9cret"
 STD_KEY = b"standard-webhooks-key-32-bytes!!"
 STD_SECRET = "whsec_" + base64.b64encode(STD_KEY).decode()
@@ -37,6 +38,7 @@ SOURCES = [
     {"name": "shop-orders", "partner": "shop", "scheme": "shopify", "secrets": [{"env": "T_SHOP"}]},
     {"name": "woo", "partner": "shop", "scheme": "woocommerce", "secrets": [{"env": "T_WOO"}]},
     {"name": "easypost", "partner": "acme", "scheme": "easypost", "secrets": [{"env": "T_EP"}]},
+    {"name": "tracking", "partner": "acme", "scheme": "aftership", "secrets": [{"env": "T_AS"}]},
     {
         "name": "std",
         "partner": "acme",
@@ -51,6 +53,7 @@ def secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("T_SHOP", SHOP_SECRET)
     monkeypatch.setenv("T_WOO", WOO_SECRET)
     monkeypatch.setenv("T_EP", EASYPOST_SECRET)
+    monkeypatch.setenv("T_AS", AFTERSHIP_SECRET)
     monkeypatch.setenv("T_STD", STD_SECRET)
     monkeypatch.setenv("T_STD_OLD", "whsec_" + base64.b64encode(b"retired-key").decode())
 
@@ -116,7 +119,7 @@ async def test_real_samples_with_correct_signatures_are_journaled_byte_for_byte(
             {"X-WC-Webhook-Signature": b64_hmac(WOO_SECRET, woo), "X-WC-Webhook-Delivery-ID": "77"},
             "77",
         ),
-        ("easypost", easypost, {"X-Hmac-Signature": EASYPOST_SIG}, None),
+        ("easypost", easypost, {"X-Hmac-Signature": EASYPOST_SIG}, "evt_1"),  # the body's id
         ("std", std, std_headers(std, "msg_2"), "msg_2"),
     ]
     async with webhook_gateway(tmp_path) as (gw, base), httpx.AsyncClient() as client:
@@ -208,6 +211,42 @@ async def test_a_replayed_event_id_is_answered_not_journaled_twice(
         statuses = sorted(r.status_code for r in copies)
         assert statuses.count(202) == 1 and set(statuses) <= {200, 202, 409}, statuses
         assert await pending(gw) == 3
+
+
+async def test_senders_with_the_event_id_in_the_body_are_deduped_by_it(
+    tmp_path: Path, secrets: None
+) -> None:
+    """EasyPost (the Event's ``id``) and AfterShip (``event_id``) send no id header."""
+    write_webhook_config(tmp_path)
+    easypost = (WEBHOOKS / "easypost_signed_body_minified.json").read_bytes()
+    event = (
+        b'{"event_id":"3f645f5e-530b-4062-8695-db6a64420af8","event":"tracking_update","msg":{}}'
+    )
+    no_id = b'{"event":"tracking_update","msg":{}}'
+    after = {"aftership-hmac-sha256": b64_hmac(AFTERSHIP_SECRET, event)}
+    after_no_id = {"aftership-hmac-sha256": b64_hmac(AFTERSHIP_SECRET, no_id)}
+    async with webhook_gateway(tmp_path) as (gw, base), httpx.AsyncClient(base_url=base) as client:
+        for source, body, headers in [
+            ("easypost", easypost, {"X-Hmac-Signature": EASYPOST_SIG}),
+            ("tracking", event, after),
+        ]:
+            first = await client.post(
+                f"/v1/inbound/webhooks/{source}", content=body, headers=headers
+            )
+            assert first.status_code == 202, first.text
+            again = await client.post(
+                f"/v1/inbound/webhooks/{source}", content=body, headers=headers
+            )
+            assert again.status_code == 200, again.text
+            assert again.json()["message_id"] == first.json()["message_id"]
+            assert again.json()["duplicate"] is True
+        # no id in the body: accepted each time, as for any sender that sends none
+        for _ in range(2):
+            r = await client.post(
+                "/v1/inbound/webhooks/tracking", content=no_id, headers=after_no_id
+            )
+            assert r.status_code == 202, r.text
+        assert await pending(gw) == 4
 
 
 async def test_replays_are_recognised_after_a_restart(tmp_path: Path, secrets: None) -> None:

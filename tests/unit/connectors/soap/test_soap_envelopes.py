@@ -179,3 +179,68 @@ def test_the_ack_carries_the_message_id() -> None:
     ack = etree.fromstring(render_ack("1.1", "Op", "m-1", "t-1"))
     assert ack.findtext(".//{urn:crossdock:soap:ack:1}messageId") == "m-1"
     assert ack.findtext(".//{urn:crossdock:soap:ack:1}operation") == "Op"
+
+
+ACTIONS_NS = "urn:crossdock:test:actions"
+
+
+def order_message(ns: str = SOAP11) -> bytes:
+    return (
+        f'<s:Envelope xmlns:s="{ns}" xmlns:o="{ACTIONS_NS}"><s:Body>'
+        "<o:OrderMessage><o:poNumber>PO-7</o:poNumber></o:OrderMessage>"
+        "</s:Body></s:Envelope>"
+    ).encode()
+
+
+def actions_endpoint() -> SoapEndpointSpec:
+    return SoapEndpointSpec(
+        wsdl=str(FIXTURES / "order_actions.wsdl"),
+        document_type="order",
+        document_types={"CancelOrder": "order_cancel"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("action", "operation", "document_type"),
+    [
+        ('"urn:crossdock:test:actions:Create"', "CreateOrder", "order"),
+        ('"urn:crossdock:test:actions:Cancel"', "CancelOrder", "order_cancel"),
+        ("urn:crossdock:test:actions:Cancel", "CancelOrder", "order_cancel"),  # unquoted
+    ],
+)
+def test_the_action_chooses_between_operations_that_share_a_body(
+    action: str, operation: str, document_type: str
+) -> None:
+    inbound = load_endpoint(actions_endpoint()).read(order_message(), "text/xml", action)
+    assert (inbound.operation, inbound.document_type) == (operation, document_type)
+    assert inbound.tree["operation"] == operation
+    assert inbound.tree["body"]["poNumber"] == "PO-7"
+
+
+def test_soap_12_carries_the_action_in_the_content_type() -> None:
+    content_type = 'application/soap+xml; charset=utf-8; action="urn:crossdock:test:actions:Cancel"'
+    inbound = load_endpoint(actions_endpoint()).read(order_message(SOAP12), content_type)
+    assert (inbound.version, inbound.operation) == ("1.2", "CancelOrder")
+
+
+@pytest.mark.parametrize("action", [None, '""', '"urn:crossdock:test:actions:Refund"'])
+def test_a_shared_body_without_a_known_action_is_a_fault_naming_the_choices(
+    action: str | None,
+) -> None:
+    with pytest.raises(SoapFaultError) as caught:
+        load_endpoint(actions_endpoint()).read(order_message(), "text/xml", action)
+    error = caught.value
+    assert error.code == "soap_ambiguous_operation"
+    assert f"{{{ACTIONS_NS}}}OrderMessage" in error.message
+    assert "CreateOrder ('urn:crossdock:test:actions:Create')" in error.message
+    assert "CancelOrder ('urn:crossdock:test:actions:Cancel')" in error.message
+    fault = etree.fromstring(fault_for(error))
+    assert fault.findtext(f".//{{{SOAP11}}}Fault/faultcode") == "soap:Client"
+
+
+def test_the_decode_stage_dispatches_by_the_journaled_action() -> None:
+    cancel = '"urn:crossdock:test:actions:Cancel"'
+    decoded = decode_envelope(order_message(), actions_endpoint(), "text/xml", cancel)
+    assert (decoded.tree["operation"], decoded.document_type) == ("CancelOrder", "order_cancel")
+    with pytest.raises(SoapFaultError):  # without it there is no telling
+        decode_envelope(order_message(), actions_endpoint(), "text/xml")

@@ -79,6 +79,31 @@ def test_a_wsdl_with_a_dtd_is_refused(tmp_path: Path) -> None:
         b'<definitions xmlns="http://schemas.xmlsoap.org/wsdl/">&x;</definitions>'
     )
     started = time.perf_counter()
-    with pytest.raises(WsdlError):
+    with pytest.raises(WsdlError) as caught:
         load_endpoint(SoapEndpointSpec(wsdl=str(wsdl)))
     assert time.perf_counter() - started < 0.5
+    assert caught.value.code == "xml_dtd_refused"
+    assert str(wsdl) in str(caught.value)
+
+
+def test_an_imported_schema_with_a_dtd_is_refused(tmp_path: Path) -> None:
+    """The WSDL is clean; the XSD it imports (mapped to a local copy) declares an entity."""
+    (tmp_path / "types.xsd").write_bytes(
+        b'<?xml version="1.0"?><!DOCTYPE s [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+        b'<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:t">'
+        b'<xs:element name="e" type="xs:string"/></xs:schema>'
+    )
+    wsdl = tmp_path / "clean.wsdl"
+    wsdl.write_bytes(
+        b'<?xml version="1.0"?><definitions xmlns="http://schemas.xmlsoap.org/wsdl/" '
+        b'xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="urn:w"><types>'
+        b'<xs:schema targetNamespace="urn:w"><xs:import namespace="urn:t" '
+        b'schemaLocation="https://example.com/types.xsd"/></xs:schema></types></definitions>'
+    )
+    spec = SoapEndpointSpec(
+        wsdl=str(wsdl),
+        schema_locations={"https://example.com/types.xsd": str(tmp_path / "types.xsd")},
+    )
+    with pytest.raises(WsdlError) as caught:
+        load_endpoint(spec)
+    assert caught.value.code == "xml_dtd_refused"

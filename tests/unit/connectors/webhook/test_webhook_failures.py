@@ -10,6 +10,7 @@ from functools import partial
 
 import pytest
 
+import connectors.webhook.base as base_module
 from connectors.errors import StageError
 from connectors.webhook import HmacOptions, VerificationError, build_verifier
 from connectors.webhook.generic import compile_template
@@ -177,3 +178,36 @@ def test_registry_refuses_unknown_schemes_and_bad_secrets() -> None:
     with pytest.raises(ValueError, match="whsec_") as info:
         build_verifier("standard-webhooks", ["whsec_not base64 at all!"])
     assert "not base64" not in str(info.value)
+
+
+@pytest.mark.parametrize("scheme", ["shopify", "standard-webhooks"])
+def test_every_secret_is_compared_in_constant_time_without_an_early_exit(
+    scheme: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A timing side channel would leak how much of a forged signature was right."""
+    compared: list[tuple[bytes, bytes]] = []
+    original = hmac.compare_digest
+
+    def recording(a: bytes, b: bytes) -> bool:
+        compared.append((a, b))
+        return original(a, b)
+
+    monkeypatch.setattr(base_module.hmac, "compare_digest", recording)
+    keys = [b"k1" * 16, b"k2" * 16, b"k3" * 16]
+    body = b'{"po": "PO-1"}'
+    if scheme == "shopify":
+        secrets = [k.decode() for k in keys]
+        sig = base64.b64encode(hmac.digest(keys[0], body, "sha256")).decode()
+        headers = {"X-Shopify-Hmac-Sha256": sig}
+    else:
+        secrets = ["whsec_" + base64.b64encode(k).decode() for k in keys]
+        signed = b"msg_1.1700000000." + body
+        sig = base64.b64encode(hmac.digest(keys[0], signed, "sha256")).decode()
+        headers = {
+            "webhook-id": "msg_1",
+            "webhook-timestamp": "1700000000",
+            "webhook-signature": f"v1,{sig}",
+        }
+    build_verifier(scheme, secrets).verify(headers, body, 1_700_000_000.0)
+    # the first secret matched, and the other two were still compared
+    assert len(compared) == len(keys)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 
 import pytest
 from hypothesis import given, settings
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from connectors.webhook import VerificationError, build_verifier
 from connectors.webhook.base import Headers
+from connectors.webhook.generic import body_id_reader
 
 NOW = 1_700_000_000.0
 keys = st.binary(min_size=1, max_size=64)
@@ -124,3 +126,49 @@ def test_a_verifier_takes_the_asgi_view_as_it_takes_a_mapping() -> None:
         verified = verifier.verify(Headers.from_asgi(raw), b"{}", NOW)
         assert verified == verifier.verify(headers, b"{}", NOW)
         assert verified.event_id in {"msg_1", "evt-1"}
+
+
+json_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=10)
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+field_names = st.text(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_$@.:-", min_size=1, max_size=8
+)
+
+
+@given(st.dictionaries(field_names, json_values, max_size=6), field_names)
+def test_the_body_id_is_the_fields_text_and_nothing_else_counts(
+    document: dict[str, object], field: str
+) -> None:
+    body = json.dumps(document).encode()
+    value = document.get(field)
+    if isinstance(value, bool) or not isinstance(value, (str, int)) or not str(value).strip():
+        expected = None
+    else:
+        expected = str(value).strip()
+    assert body_id_reader(field)(body) == expected
+
+
+@given(st.binary(max_size=64))
+def test_a_body_that_is_not_a_json_object_has_no_id(body: bytes) -> None:
+    try:
+        document = json.loads(body)
+    except ValueError:
+        document = None
+    if not isinstance(document, dict):
+        assert body_id_reader("id")(body) is None
+
+
+@pytest.mark.parametrize("field", ["", 'a"b', "a\\b", "line\nbreak"])
+def test_an_id_field_that_is_no_plain_member_name_is_refused(field: str) -> None:
+    with pytest.raises(ValueError, match="not a plain JSON member name"):
+        body_id_reader(field)
