@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from lxml import etree
 
 from gateway.pipeline.stages import decode
 from gateway.runtime import Gateway
-from tests.support import SAMPLES, GatewayAuth, running_gateway, write_config
+from tests.support import SAMPLES, GatewayAuth, eventually, running_gateway, write_config
 
 SOAP_SAMPLES = SAMPLES / "soap"
 FIXTURES = Path(__file__).resolve().parents[1] / "unit" / "connectors" / "soap" / "fixtures"
@@ -211,3 +212,87 @@ def test_config_load_reports_a_wsdl_that_cannot_load_offline(tmp_path: Path) -> 
     assert f"{PUROLATOR_TYPES_URL!r} is not available offline" in text
     assert "unknown partner 'ghost'" in text
     assert "missing.wsdl" in text
+
+
+ERP_NS = "urn:crossdock:test:erp"
+ERP_ORDER_MAPPING = """\
+source: soap
+target: v1/order
+fields:
+  po_number: {value: "body.poNumber", required: true}
+  order_date: {value: "body.orderDate", required: true}
+  currency: "body.currency"
+  references:
+    order_number: "body.externalId"
+  lines:
+    required: true
+    each: "body.line"
+    fields:
+      line_number: "lineNumber"
+      item:
+        sku: "sku"
+      quantity:
+        value: "dec(quantity)"
+        uom: {const: EA}
+"""
+
+
+async def test_a_soap_order_is_mapped_to_a_canonical_order(tmp_path: Path) -> None:
+    """The parsed Body reaches the mapping stage as a tree and leaves as a canonical order."""
+    cfg = write_config(tmp_path, {})
+    (cfg / "wsdl").mkdir()
+    shutil.copy(FIXTURES / "erp_orders.wsdl", cfg / "wsdl")
+    endpoint = {
+        "name": "erp",
+        "partner": "acme",
+        "wsdl": "wsdl/erp_orders.wsdl",
+        "document_type": "order",
+        "mapping": "acme/erp-order.yaml",
+    }
+    (cfg / "soap.yaml").write_text(yaml.safe_dump([endpoint]))
+    (tmp_path / "mappings" / "acme").mkdir(parents=True)
+    (tmp_path / "mappings" / "acme" / "erp-order.yaml").write_text(ERP_ORDER_MAPPING)
+    envelope = f"""<s:Envelope xmlns:s="{SOAP11}" xmlns:e="{ERP_NS}"><s:Body>
+      <e:CreateOrderRequest>
+        <e:externalId>ERP-77</e:externalId><e:poNumber>PO-77</e:poNumber>
+        <e:orderDate>2026-12-01</e:orderDate><e:currency>EUR</e:currency>
+        <e:line><e:lineNumber>1</e:lineNumber><e:sku>SKU-1</e:sku><e:quantity>2.5</e:quantity></e:line>
+        <e:line><e:lineNumber>2</e:lineNumber><e:sku>SKU-2</e:sku><e:quantity>10</e:quantity></e:line>
+      </e:CreateOrderRequest></s:Body></s:Envelope>""".encode()
+    async with (
+        running_gateway(tmp_path) as (gw, base),
+        httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+    ):
+        r = await client.post(
+            f"{base}/v1/inbound/soap/erp",
+            content=envelope,
+            headers={
+                "content-type": "text/xml",
+                "SOAPAction": '"urn:crossdock:test:erp:CreateOrder"',
+            },
+        )
+        assert r.status_code == 200, r.text
+        message_id = etree.fromstring(r.content).findtext(f".//{{{ACK}}}messageId")
+        assert message_id is not None
+
+        async def mapped() -> Any:
+            message = await gw.journal.get_message(message_id)
+            return message if message is not None and message.canonical else None
+
+        message = await eventually(mapped)
+    order = json.loads(message.canonical)
+    assert (order["po_number"], order["order_date"], order["currency"]) == (
+        "PO-77",
+        "2026-12-01",
+        "EUR",
+    )
+    assert [(x["line_number"], x["item"]["sku"], x["quantity"]) for x in order["lines"]] == [
+        (1, "SKU-1", {"value": "2.5", "uom": "EA"}),
+        (2, "SKU-2", {"value": "10", "uom": "EA"}),
+    ]
+    assert message.document_type == "order"
+    assert order["references"] == {"order_number": "ERP-77"}
+    assert (message.business_keys["po_number"], message.business_keys["order_number"]) == (
+        "PO-77",
+        "ERP-77",
+    )
