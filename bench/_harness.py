@@ -44,16 +44,24 @@ class Result:
     baseline_name: str
     goal: float | None
     notes: list[str] = field(default_factory=list)
+    #: False for a cost against a budget (memory): the goal is then a ceiling on the ratio.
+    higher_is_better: bool = True
 
     @property
     def ratio(self) -> float:
         return self.ours / self.baseline if self.baseline else 0.0
 
     @property
+    def goal_text(self) -> str:
+        """``>= 0.5`` or ``<= 1``: how the ratio is judged."""
+        return f"{'>=' if self.higher_is_better else '<='} {self.goal:g}"
+
+    @property
     def verdict(self) -> str:
         if self.goal is None:
             return "(info)"
-        return "met" if self.ratio >= self.goal else "MISSED"
+        met = self.ratio >= self.goal if self.higher_is_better else self.ratio <= self.goal
+        return "met" if met else "MISSED"
 
 
 def median(values: list[float]) -> float:

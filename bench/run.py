@@ -46,7 +46,7 @@ def _describe(module_name: str) -> str:
 def _table(results: list[Result]) -> str:
     rows = [("benchmark", "ours", "baseline (name)", "ratio", "goal")]
     for r in results:
-        goal = f">= {r.goal:g}: {r.verdict}" if r.goal is not None else r.verdict
+        goal = f"{r.goal_text}: {r.verdict}" if r.goal is not None else r.verdict
         rows.append(
             (
                 r.name,

@@ -92,6 +92,67 @@ def test_set_and_group_codes(
     assert codes(ack, "AK9") == ak9
 
 
+# (sample, kind, segment id -> every occurrence's non-empty elements), checked against each
+# sample's known defects (test_x12_samples.ISSUES) and the 997 code lists
+EXACT = [
+    # IEA02 does not echo ISA13: TA1 R with TA105 001 (control numbers do not match), no 997
+    ("812/machete_812_cs_1.edi", "997", {"TA1": [["000003438", "101127", "1719", "R", "001"]]}),
+    # SE01 says 12 for 16 segments (AK502 4); N1*SF***CHI (6th in the set) has neither N102
+    # nor N103 (AK304 8, AK403 2 conditional required element missing)
+    (
+        "945/x12types_945_rs_1.edi",
+        "997",
+        {
+            "AK1": [["SW", "000000123"]],
+            "AK2": [["945", "000006123"]],
+            "AK3": [["N1", "6", "8"]],
+            "AK4": [["2", "2"], ["3", "2"]],
+            "AK5": [["R", "4", "5"]],
+            "AK9": [["R", "1", "1", "0"]],
+        },
+    ),
+    # HL 3 (17th in the set) names a parent that never appeared: HL02 invalid (AK403 7)
+    (
+        "856/stupidedi_856_fail_dollar_term.edi",
+        "999",
+        {
+            "AK1": [["SH", "000000089", "004010"]],
+            "IK3": [["HL", "17", "8"]],
+            "IK4": [["2", "7"]],
+            "IK5": [["R", "4", "5"]],
+            "AK9": [["R", "1", "1", "0"]],
+        },
+    ),
+    # two interchanges of two groups each: one acknowledgement per interchange, one 997 per group
+    (
+        "940/edieng_multi_isa_gs.edi",
+        "997",
+        {
+            "AK1": [["OW", "3313"], ["OW", "3314"]],
+            "AK2": [["940", "0001"], ["940", "0002"], ["940", "0001"]],
+            "AK5": [["A"], ["A"], ["A"]],
+            "AK9": [["A", "2", "2", "2"], ["A", "1", "1", "1"]],
+        },
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "kind", "expected"), EXACT, ids=[e[0] for e in EXACT])
+def test_the_exact_acknowledgement_of_a_sample(
+    name: str, kind: str, expected: dict[str, list[list[str]]], maps: Path
+) -> None:
+    first, *rest = _acks(name, kind=kind)
+    for seg_id, occurrences in expected.items():
+        assert codes(first, seg_id) == occurrences, seg_id
+    if "TA1" in expected:
+        assert first.ta1 == "R"
+        assert codes(first, "ST") == []  # a rejected interchange gets no 997 for its groups
+    assert validate(first, maps) == []
+    if name.startswith("940/"):
+        [second] = rest
+        assert codes(second, "AK1") == [["OW", "3315"], ["OW", "3316"]]
+
+
 def test_errors_point_at_segment_position_and_element() -> None:
     [ack] = _acks("850/edieng_850_syntaxnotes_err.edi")
     # PO1 is the 13th segment of the set; PO107 (P0607: PO106/PO107 paired) is missing

@@ -135,3 +135,26 @@ def test_947_any_number_of_w19_loops_keeps_each_loops_segments_in_it(
     for loop, (_, _, extra) in zip(loops, lines, strict=True):
         assert len(loop.get("N9", [])) == sum(e.startswith("N9") for e in extra)
         assert len(loop.get("G69", [])) == sum(e.startswith("G69") for e in extra)
+
+
+@needs_samples
+def test_945_lines_are_lx_loops_with_w12_details_and_their_lot_references() -> None:
+    """The sample is rejected (SE01 and the N1 syntax note), but its tree is whole."""
+    xset = _one(SAMPLES / "945" / "x12types_945_rs_1.edi")
+    tree = xset.tree
+    assert "_other" not in tree
+    assert tree["W06"]["W0602"] == "IF102"  # the depositor order number
+    assert [n["N1"]["N101"] for n in tree["N1_loop"]] == ["ST", "SF"]
+    assert tree["N1_loop"][0]["N4"][0]["N403"] == "66216-4563"
+    assert tree["W27"]["W2701"] == "M"  # carrier detail stays at the header
+    (lx,) = tree["LX_loop"]
+    assert lx["LX"] == {"LX01": "10"}
+    (w12,) = lx["W12_loop"]
+    assert (w12["W12"]["W1202"], w12["W12"]["W1205"], w12["W12"]["W1209"]) == (
+        "3000",
+        "EA",
+        "LOT12314",
+    )
+    assert w12["G69"] == [{"G6901": "WIDGETS 100 PER BOX"}]
+    assert w12["N9"] == [{"N901": "LV", "N902": "LPN6569"}]  # the LPN belongs to the line
+    assert tree["W03"] == {"W0301": "3000", "W0302": "15000", "W0303": "LB"}  # after the loops
