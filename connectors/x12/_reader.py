@@ -65,6 +65,31 @@ def _empty(term: bytes, off: int, number: int) -> Issue:
     )
 
 
+#: What may sit between a terminator and the next segment unremarked: one line break.
+_LAYOUT = frozenset({"", "\n", "\r\n", "\r"})
+_PADDING_NAMES = (("\n", "line break"), ("\r", "carriage return"), (" ", "space"),
+                  ("\t", "tab"), ("\x00", "NUL"))  # fmt: skip
+
+
+def _padding_words(padding: str) -> str:
+    counts = [(padding.count(ch), name) for ch, name in _PADDING_NAMES]
+    return ", ".join(f"{n} {name}{'s' if n > 1 else ''}" for n, name in counts if n)
+
+
+def _padding(padding: str, off: int, number: int) -> Issue:
+    """Whitespace beyond one line break before a segment: skipped, and said where."""
+    return Issue(
+        "warning",
+        "padding_before_segment",
+        f"decode: {_padding_words(padding)} before segment {number}, where at most one line "
+        "break is layout; skipped",
+        off,
+        number,
+        "",
+        found=repr(padding[:20]),
+    )
+
+
 def _bad_id(sid: str, text: str, off: int, number: int) -> Issue:
     return Issue(
         "error",
@@ -104,7 +129,7 @@ def _breaks_inside(region: str, term: str) -> bool:
     return breaks != layout + region.startswith(("\n", "\r"))
 
 
-def _uniform(
+def _uniform(  # noqa: PLR0911 - each None is a layout the caller must take instead
     text: str, term: str, *, tlen: int, esep: str, start: int, number: int
 ) -> list[Segment | Issue] | None:
     """Split a region laid out the usual way in C-level passes, or None to go segment by segment.
@@ -118,6 +143,8 @@ def _uniform(
     """
     lead = len(text) - len(text.lstrip(_WS_STR))
     if lead:
+        if text[:lead] not in _LAYOUT:
+            return None  # the caller's loop reports the padding
         text = text[lead:]
     # the layout is uniform when splitting on it finds every terminator and every break
     terms = text.count(term)
@@ -278,12 +305,15 @@ class Reader:
                         plen = len(part)
                         text = part.lstrip(_WS_STR)
                         off = cur + plen - len(text)
-                        cur += plen + tlen
                         if nl_term:
                             text = text.rstrip("\r")
                         if not text:
+                            cur += plen + tlen
                             add(_empty(term, off, number + 1))
                             continue
+                        if plen != len(text) and part[: off - cur] not in _LAYOUT:
+                            add(_padding(part[: off - cur], cur, number + 1))
+                        cur += plen + tlen
                         els = text.split(esep)
                         sid = els[0]
                         if (sid not in _VALID_IDS and not _valid_id(sid)) or (
@@ -370,6 +400,10 @@ class Reader:
             if not s:
                 yield [_empty(term, off, number + 1)]
                 continue
+            if len(s) != len(raw):
+                padding = raw[: off - base - start].decode("latin-1")
+                if padding not in _LAYOUT:
+                    yield [_padding(padding, base + start, number + 1)]
             number += 1
             if s.startswith(b"ISA") and number > 1 and len(s) > 3 and not s[3:4].isalnum():
                 # a new interchange before this one's IEA: re-detect its separators
@@ -528,6 +562,18 @@ class Reader:
             )
             data, offset = data[3:], offset + 3
         stripped = data.lstrip(_WS)
+        if not stripped:  # whitespace only: line breaks are layout, anything else is said
+            padding = data.decode("latin-1")
+            if padding.strip("\r\n"):
+                where = "after the last IEA" if trailing else "before an ISA"
+                yield Issue(
+                    "warning",
+                    "padding_outside_interchange",
+                    f"decode: {_padding_words(padding)} {where}; skipped",
+                    offset,
+                    found=repr(padding[:20]),
+                )
+            return
         if stripped.rstrip(_WS):
             yield Issue(
                 "error",

@@ -62,7 +62,18 @@ def test_bom_whitespace_and_crlf_are_tolerated() -> None:
     raw = b"\xef\xbb\xbf \r\n" + interchange([BODY], after="\r\n").encode()
     (xset,) = decode(raw)
     assert xset.segment_count == 4
-    assert _codes(raw) == {"byte_order_mark"}
+    assert _codes(raw) == {"byte_order_mark", "padding_outside_interchange"}
+    [padding] = [i for i in _issues(raw) if i.code == "padding_outside_interchange"]
+    assert padding.severity == "warning"
+    assert padding.offset == 3  # after the byte-order mark
+    assert "1 line break, 1 carriage return, 1 space before an ISA" in padding.message
+    # line breaks alone around interchanges are layout
+    plain = b"\r\n" + interchange([BODY]).encode() + b"\n\n"
+    assert _codes(plain) == set()
+    nul_padded = interchange([BODY]).encode() + b"\x00" * 80  # fixed-block padding
+    [tail] = _issues(nul_padded)
+    assert (tail.code, tail.offset) == ("padding_outside_interchange", len(nul_padded) - 80)
+    assert "80 NULs after the last IEA" in tail.message
 
 
 def test_newline_terminator_with_crlf() -> None:
@@ -224,3 +235,45 @@ def test_a_missing_terminator_does_not_grow_memory_without_bound() -> None:
     assert ids[0] == "ISA"
     assert ids[-1] == "IEA"
     assert ids.count("ISA") == 2
+
+
+def _padding_issues(raw: bytes, chunk_size: int = 1 << 16) -> list[tuple[int, int, str]]:
+    items = Reader(io.BytesIO(raw), chunk_size=chunk_size)
+    return [
+        (i.offset, i.segment_no, i.message)
+        for i in items
+        if isinstance(i, Issue) and i.code == "padding_before_segment"
+    ]
+
+
+@pytest.mark.parametrize("chunk_size", [1, 5, 64, 1 << 16])
+@pytest.mark.parametrize("terminator", ["~", "\u2026"])
+def test_padding_between_segments_is_skipped_and_said_where(
+    chunk_size: int, terminator: str
+) -> None:
+    raw = interchange([BODY], t=terminator).encode()
+    cut = raw.index(b"BEG")
+    padded = raw[:cut] + b"\x00\x00 \t" + raw[cut:]
+    assert [(s.id, s.elements) for s in _segments(padded, chunk_size)] == [
+        (s.id, s.elements) for s in _segments(raw)
+    ]
+    [(offset, number, message)] = _padding_issues(padded, chunk_size)
+    assert offset == cut  # where the padding starts
+    assert number == 4  # ISA, GS, ST, then the BEG it precedes
+    assert "1 space, 1 tab, 2 NULs before segment 4" in message
+
+
+@pytest.mark.parametrize("layout", ["\n", "\r\n", "\r"])
+def test_one_line_break_after_a_terminator_is_layout(layout: str) -> None:
+    raw = interchange([BODY], after=layout).encode()
+    assert _padding_issues(raw) == []
+    assert _padding_issues(raw, chunk_size=3) == []
+
+
+def test_blank_lines_between_segments_are_said() -> None:
+    raw = interchange([BODY], after="\r\n").encode()
+    cut = raw.index(b"BEG")
+    padded = raw[:cut] + b"\r\n\r\n" + raw[cut:]
+    [(offset, number, message)] = _padding_issues(padded)
+    assert (offset, number) == (cut - 2, 4)
+    assert "3 line breaks, 3 carriage returns before segment 4" in message  # the whole gap
