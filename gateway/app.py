@@ -69,6 +69,7 @@ def create_app(gateway: Gateway, *, own_process: bool = False) -> Litestar:
             soap.receive_soap,
             mapping_dry_run.mapping_dry_run,
             messages.get_message,
+            messages.get_original,
             ops.list_dead_letters,
             ops.inspect_dead_letter,
             ops.redeliver,

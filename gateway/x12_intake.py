@@ -41,7 +41,7 @@ import msgspec
 from connectors.errors import DecodeError
 from connectors.x12 import SetMessage, split_sets
 from gateway.ids import new_id
-from gateway.journal import NewMessage
+from gateway.journal import ORIGINAL_KEY, NewMessage, Original
 from gateway.x12_acks import send_acks
 
 if TYPE_CHECKING:
@@ -145,6 +145,16 @@ async def accept_interchange(
         )
         if refusal is not None:
             return Intake(trace_id, received_at, sets, refusal=refusal)
+        # the whole body too: bytes between the sets belong to no set's message
+        original = Original(
+            id=new_id(),
+            partner=partner,
+            channel=name,
+            content_type=content_type,
+            raw=raw,
+            received_at=received_at,
+        )
+        extra[ORIGINAL_KEY] = original.id
         messages = [
             NewMessage(
                 id=new_id(),
@@ -159,7 +169,7 @@ async def accept_interchange(
             )
             for xset in sets
         ]
-        await gateway.journal.accept_many(messages)
+        await gateway.journal.accept_many(messages, original)
     gateway.metrics.accepted.labels(name).inc(len(messages))
     gateway.process_wake.set()
     acks = await acknowledge(gateway, raw, partner, name, messages[0].id, trace_id, received_at)

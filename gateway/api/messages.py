@@ -14,6 +14,7 @@ from gateway.api.auth import principal_of
 from gateway.api.documented import problems
 from gateway.api.governance import MESSAGES_READ, governed, owns
 from gateway.api.problems import ProblemError
+from gateway.journal import ORIGINAL_KEY
 from gateway.runtime import Gateway
 
 _encode = msgspec.json.Encoder().encode
@@ -128,3 +129,51 @@ async def get_message(
         ],
     }
     return Response(_encode(body), media_type="application/json")
+
+
+@get(
+    "/v1/messages/{message_id:str}/original",
+    summary="The whole body a message was split from, exactly as received",
+    description="An X12 interchange is journaled as one message per transaction set; this "
+    "answers the interchange's bytes as the partner sent them (bytes between sets included), "
+    "with the Content-Type it came with. Needs scope messages:read; another partner's message "
+    "answers 404, and so does a message that was not split from a larger body.",
+    guards=[governed(MESSAGES_READ, route="messages")],
+    responses={
+        200: ResponseSpec(
+            bytes,
+            description="The original body",
+            media_type="application/octet-stream",
+            generate_examples=False,
+        ),
+        **problems(
+            s404="unknown_message (no such message, or another partner's) or no_original "
+            "(the message is its own body)"
+        ),
+    },
+)
+async def get_original(
+    request: Request[Any, Any, Any], message_id: FromPath[str]
+) -> Response[bytes]:
+    """Return the original body of a split message."""
+    gw: Gateway = request.app.state.gateway
+    message = await gw.journal.get_message(message_id)
+    if message is None or not owns(principal_of(request), message.partner):
+        raise ProblemError(
+            404, "unknown_message", "Unknown message", f"no message with id {message_id!r}"
+        )
+    original_id = message.business_keys.get(ORIGINAL_KEY)
+    original = await gw.journal.get_original(original_id) if original_id else None
+    if original is None:
+        raise ProblemError(
+            404,
+            "no_original",
+            "No original body",
+            f"message {message_id!r} was not split from a larger body; its own raw bytes are "
+            "the body as received",
+        )
+    return Response(
+        original.raw,
+        media_type=original.content_type or "application/octet-stream",
+        headers={"X-Original-Id": original.id},
+    )

@@ -5,6 +5,7 @@
 """
 
 from gateway.journal.base import (
+    ORIGINAL_KEY,
     Attempt,
     AuditEntry,
     DeadLetter,
@@ -16,10 +17,12 @@ from gateway.journal.base import (
     MessageFilter,
     NewDelivery,
     NewMessage,
+    Original,
     Stats,
 )
 
 __all__ = [
+    "ORIGINAL_KEY",
     "Attempt",
     "AuditEntry",
     "DeadLetter",
@@ -31,6 +34,7 @@ __all__ = [
     "MessageFilter",
     "NewDelivery",
     "NewMessage",
+    "Original",
     "Stats",
 ]
 

@@ -105,3 +105,14 @@ CREATE TABLE IF NOT EXISTS audit (
     target TEXT NOT NULL,
     detail TEXT NOT NULL DEFAULT '{}'
 );
+
+-- a body exactly as received when it was split into several messages (an X12 interchange:
+-- one message per set); each message names it in business_keys.original_id
+CREATE TABLE IF NOT EXISTS originals (
+    id           TEXT PRIMARY KEY,
+    partner      TEXT NOT NULL,
+    channel      TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    raw          BLOB NOT NULL,
+    received_at  REAL NOT NULL
+);

@@ -47,7 +47,7 @@ did not flush first (it does)."""
 
 def utc_day(at: float) -> str:
     """``YYYY-MM-DD`` of a POSIX time, in UTC (every counted request asks; days repeat)."""
-    return _day_name(int(at // 86_400))
+    return _day_name(int(at) // 86_400)  # int() truncates as gmtime does
 
 
 @functools.lru_cache(maxsize=64)

@@ -37,6 +37,27 @@ class NewMessage(msgspec.Struct, frozen=True, kw_only=True):
     business_keys: dict[str, str] = {}
 
 
+class Original(msgspec.Struct, frozen=True, kw_only=True):
+    """A body exactly as received, when it was split into several messages.
+
+    An X12 interchange becomes one message per transaction set, each holding its set's bytes
+    with its envelope; what lay between the sets (a bad segment, padding, a second group's
+    trailers) is in none of them. The original keeps the whole body, so nothing that was
+    accepted is lost; each message of it carries ``original_id`` in its business keys.
+    """
+
+    id: str
+    partner: str
+    channel: str
+    content_type: str
+    raw: bytes
+    received_at: float
+
+
+ORIGINAL_KEY = "original_id"
+"""The business key that links a message to the :class:`Original` it was split from."""
+
+
 class Message(msgspec.Struct, frozen=True, kw_only=True):
     """A journaled message with its processing state."""
 
@@ -205,13 +226,20 @@ class Journal(abc.ABC):
         """Durably store a message, its ``accept`` event and its processing work item."""
 
     @abc.abstractmethod
-    async def accept_many(self, messages: list[NewMessage]) -> None:
+    async def accept_many(
+        self, messages: list[NewMessage], original: Original | None = None
+    ) -> None:
         """Store several messages as :meth:`accept` does, all in one transaction or none.
 
         For inputs that split into several messages (an X12 interchange: one per transaction
         set): a failure part-way leaves nothing behind, so the caller can answer 4xx/5xx and the
-        partner can resend without duplicates.
+        partner can resend without duplicates. ``original``, the whole body they came from, is
+        stored in the same transaction.
         """
+
+    @abc.abstractmethod
+    async def get_original(self, original_id: str) -> Original | None:
+        """The body a group of messages was split from, exactly as received."""
 
     # -- processing ---------------------------------------------------------------------------
     @abc.abstractmethod

@@ -30,6 +30,7 @@ from gateway.journal.base import (
     MessageFilter,
     NewDelivery,
     NewMessage,
+    Original,
     Stats,
 )
 
@@ -251,19 +252,56 @@ class SqliteJournal(Journal):
         """Message row (= processing work item) and its accept event, in one transaction."""
         await self._writer.run(_Accept(message))
 
-    async def accept_many(self, messages: list[NewMessage]) -> None:
+    async def accept_many(
+        self, messages: list[NewMessage], original: Original | None = None
+    ) -> None:
         """Every message and its accept event in one job: the writer's savepoint makes it whole.
 
         A failing insert (a duplicate id, say) rolls the job's savepoint back, so none of the
-        messages is stored and the error reaches the caller.
+        messages (and not the original) is stored and the error reaches the caller.
         """
 
         def job(conn: sqlite3.Connection) -> None:
+            if original is not None:
+                conn.execute(
+                    "INSERT INTO originals (id, partner, channel, content_type, raw, received_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?)",
+                    (
+                        original.id,
+                        original.partner,
+                        original.channel,
+                        original.content_type,
+                        original.raw,
+                        original.received_at,
+                    ),
+                )
             for m in messages:
                 insert_message(conn, m)
 
         if messages:
             await self._writer.run(job)
+
+    async def get_original(self, original_id: str) -> Original | None:
+        """The whole body a group of messages was split from."""
+
+        def job(conn: sqlite3.Connection) -> Original | None:
+            row = conn.execute(
+                "SELECT id, partner, channel, content_type, raw, received_at FROM originals"
+                " WHERE id = ?",
+                (original_id,),
+            ).fetchone()
+            if row is None:
+                return None
+            return Original(
+                id=row[0],
+                partner=row[1],
+                channel=row[2],
+                content_type=row[3],
+                raw=bytes(row[4]),
+                received_at=row[5],
+            )
+
+        return await self._writer.run(job)
 
     # -- processing ---------------------------------------------------------------------------
     async def claim_messages(

@@ -19,7 +19,16 @@ import pytest
 
 from gateway.demo.receiver import Ok, running_receiver
 from gateway.journal import DeadLetterFilter
-from tests.support import SAMPLES, GatewayAuth, eventually, running_gateway, write_config
+from tests.support import (
+    SAMPLES,
+    GatewayAuth,
+    auth_headers,
+    eventually,
+    order,
+    post_json,
+    running_gateway,
+    write_config,
+)
 
 X12 = SAMPLES / "x12"
 REPO_MAPPINGS = Path(__file__).resolve().parents[2] / "mappings"
@@ -163,3 +172,40 @@ async def test_non_x12_body_is_400_and_nothing_is_journaled(tmp_path: Path) -> N
         response = await _post(client, base, b"ISA*00", content_type="application/json")
         assert response.status_code == 415
         assert (await gw.journal.stats()).messages_pending == 0
+
+
+async def test_the_whole_interchange_is_kept_exactly_and_linked_from_every_set(
+    tmp_path: Path,
+) -> None:
+    """Two interchanges, four groups, five sets: the original holds what no set does."""
+    raw = (X12 / "940" / "edieng_multi_isa_gs.edi").read_bytes()
+    raw = raw.replace(b"GE*", b"\r\n\x00GE*", 1)  # padding between a set and its trailer
+    _setup(tmp_path, "http://127.0.0.1:9/erp")
+    json_channel = {"name": "json", "partner": "acme", "document_type": "order"}
+    write_config(tmp_path, {"erp": {"url": "http://127.0.0.1:9/erp"}}, [*CHANNELS, json_channel])
+    async with (
+        running_gateway(tmp_path, workers_enabled=False) as (gw, base),
+        httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+    ):
+        response = await _post(client, base, raw, content_type="application/EDI-X12")
+        assert response.status_code == 202, response.text
+        ids = [m["message_id"] for m in response.json()["messages"]]
+        assert len(ids) == 6
+        stored = [await gw.journal.get_message(i) for i in ids]
+        originals = {m.business_keys["original_id"] for m in stored if m is not None}
+        assert len(originals) == 1  # one body, linked from every set
+        assert b"".join(m.raw for m in stored if m is not None) != raw  # no set holds it all
+        for mid in (ids[0], ids[-1]):
+            r = await client.get(f"{base}/v1/messages/{mid}/original")
+            assert r.status_code == 200, r.text
+            assert r.content == raw  # byte for byte, padding and all
+            assert r.headers["content-type"] == "application/EDI-X12"
+            assert r.headers["x-original-id"] in originals
+        # another partner cannot read it, even knowing the id
+        stranger = await auth_headers(gw, partner="shop", scopes="messages:read")
+        r = await client.get(f"{base}/v1/messages/{ids[0]}/original", headers=stranger)
+        assert (r.status_code, r.json()["code"]) == (404, "unknown_message")
+        # a message that is its own body has no original
+        json_id = await post_json(client, base, order())
+        r = await client.get(f"{base}/v1/messages/{json_id}/original")
+        assert (r.status_code, r.json()["code"]) == (404, "no_original")
