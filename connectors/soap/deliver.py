@@ -175,7 +175,7 @@ def _retry_after(value: str | None) -> float | None:
     Narrower than :func:`connectors._http.parse_retry_after` (HTTP-dates, capped long numbers)
     on purpose: seconds are what docs/soap-outbound.md promises for SOAP destinations.
     """
-    if value is None or not value.strip().isdigit() or len(value.strip()) > 9:
+    if value is None or not (value.isascii() and value.strip().isdigit()) or len(value.strip()) > 9:
         return None
     return float(value.strip())
 

@@ -8,9 +8,10 @@ qualifier with these lists and warns about the ones it does not know.
 The lists hold the codes distribution partners use (from the X12 004010/005010 element
 dictionaries), not every code the standard defines: 374 alone has more than a thousand. A valid
 code missing here costs a warning, never an error; add it with its meaning in one line.
-The qualifiers mappings translate into canonical values (N101 entity codes, units of measure,
-180 RDR dispositions and reasons, 214 AT7 statuses and reasons, 855 ACK statuses) are the
-mapping code lists under ``mappings/_codelists/``.
+N101 entity codes are here too, because mappings select N1 loops by them; the codes mappings
+translate into canonical values (units of measure, 180 RDR dispositions and reasons, 214 AT7
+statuses and reasons, 855 ACK statuses, and N101 again for the party role) are the mapping code
+lists under ``mappings/_codelists/``.
 """
 
 from __future__ import annotations
@@ -124,6 +125,34 @@ ITEM_DESCRIPTION_TYPE = CodeList(
     {"F": "Free-form", "S": "Structured (From Industry Code List)", "X": "Semi-structured"},
 )
 
+ENTITY_IDENTIFIER = CodeList(
+    98,
+    "Entity Identifier Code",
+    {
+        "BS": "Bill and Ship To",
+        "BT": "Bill-to-Party",
+        "BY": "Buying Party (Purchaser)",
+        "CA": "Carrier",
+        "CN": "Consignee",
+        "DA": "Delivery Address",
+        "MF": "Manufacturer of Goods",
+        "OB": "Ordered By",
+        "PE": "Payee",
+        "PR": "Payer",
+        "RE": "Party to receive Commercial Invoice Remittance",
+        "RI": "Remit To",
+        "SE": "Selling Party",
+        "SF": "Ship From",
+        "SH": "Shipper",
+        "SO": "Sold To If Different From Bill To",
+        "ST": "Ship To",
+        "SU": "Supplier/Manufacturer",
+        "VN": "Vendor",
+        "WH": "Warehouse",
+        "Z7": "Mark-for Party",
+    },
+)
+
 # which qualifier element of which segment takes which list (reference designators)
 QUALIFIER_ELEMENTS: dict[str, CodeList] = {
     "DTM01": DATE_TIME_QUALIFIER,
@@ -132,6 +161,8 @@ QUALIFIER_ELEMENTS: dict[str, CodeList] = {
     "L1102": REFERENCE_QUALIFIER,
     "MAN01": MARKS_QUALIFIER,
     "PID01": ITEM_DESCRIPTION_TYPE,
+    # an N1 loop is picked by its entity: qual(N1_loop, 'N1.N101', 'ST')
+    "N101": ENTITY_IDENTIFIER,
     **{f"PO1{i:02d}": PRODUCT_ID_QUALIFIER for i in range(6, 25, 2)},
     **{f"IT1{i:02d}": PRODUCT_ID_QUALIFIER for i in range(6, 25, 2)},
     **{f"LIN{i:02d}": PRODUCT_ID_QUALIFIER for i in range(2, 31, 2)},

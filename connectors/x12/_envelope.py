@@ -50,7 +50,9 @@ def _mismatch(
 def _same_number(a: str, b: str) -> bool:
     """Control numbers compare as numbers when both are digits ("000003438" == "3438")."""
     a, b = a.strip(), b.strip()
-    return a == b or (a.isdigit() and b.isdigit() and int(a) == int(b))
+    return a == b or (
+        a.isascii() and a.isdigit() and b.isascii() and b.isdigit() and int(a) == int(b)
+    )
 
 
 class _State:

@@ -184,7 +184,7 @@ def _element_problem(value: str, spec: Element, seps: Separators) -> tuple[str, 
                 f"is a simple element but contains the component separator {seps.component!r}"
             )
         value = value.split(seps.component, maxsplit=1)[0]
-    if spec.type == "N0" and not value.lstrip("-").isdigit():
+    if spec.type == "N0" and not (value.isascii() and value.lstrip("-").isdigit()):
         return "bad_numeric", f"must be numeric (N0), found {value!r}"
     if spec.codes and value not in spec.codes:
         return "bad_code", f"{value!r} is not a valid code"

@@ -56,7 +56,7 @@ class ReceivedAck(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _int(value: str) -> int:
-    return int(value) if value.isdigit() else 0
+    return int(value) if value.isascii() and value.isdigit() else 0
 
 
 def read_ack_set(xset: X12Set) -> ReceivedAck:  # noqa: PLR0912 - one branch per segment id

@@ -350,7 +350,7 @@ _codes_decode = msgspec.json.Decoder(list[str]).decode
 def control_key(number: str) -> str:
     """GS06/ST02 as compared: ``000005`` and ``5`` are the same group (an ack may drop zeros)."""
     text = number.strip()
-    return str(int(text)) if text.isdigit() else text
+    return str(int(text)) if text.isascii() and text.isdigit() else text
 
 
 def _check_kind(kind: str) -> None:

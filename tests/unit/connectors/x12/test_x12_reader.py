@@ -277,3 +277,13 @@ def test_blank_lines_between_segments_are_said() -> None:
     [(offset, number, message)] = _padding_issues(padded)
     assert (offset, number) == (cut - 2, 4)
     assert "3 line breaks, 3 carriage returns before segment 4" in message  # the whole gap
+
+
+def test_non_ascii_digits_in_control_numbers_are_errors_not_crashes() -> None:
+    """``'²'.isdigit()`` is true and ``int('²')`` raises: found by the fuzz test."""
+    raw = interchange([BODY]).encode()
+    cut = raw.rindex(b"IEA*1*") + len(b"IEA*1*")
+    bad = raw[:cut] + "²".encode() + raw[cut + 1 :]
+    sets, summaries = decode_with_summaries(bad)
+    assert [s.set_id for s in sets] == ["850"]
+    assert "iea02" in {i.code for m in summaries for i in m.issues}

@@ -186,6 +186,16 @@ def test_a_qualifier_without_a_list_and_a_computed_one_are_not_judged(write: Wri
     text = ORDER.replace(
         "notes: \"qual(REF, 'REF01', 'ZZ').REF02\"",
         "notes: \"qual(REF, 'REF01', join('', ['Z', 'Z'])).REF02"
-        " || qual(N1_loop, 'N1.N101', 'XX')\"",
+        " || qual(TD5, 'TD501', 'Z')\"",  # TD501 (133) has no list here
     )
     assert _errors(write, text) == []
+
+
+def test_an_unknown_entity_code_selecting_an_n1_loop_is_a_warning(write: Write) -> None:
+    text = ORDER.replace(
+        "notes: \"qual(REF, 'REF01', 'ZZ').REF02\"",
+        "notes: \"qual(N1_loop, 'N1.N101', 'XX').N1.N102\"",
+    )
+    [found] = _errors(write, text)
+    assert found.severity == "warning"
+    assert "N101 qualifier 'XX' is not a Entity Identifier Code (98) code" in found.problem
