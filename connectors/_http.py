@@ -18,6 +18,7 @@ from email.utils import parsedate_to_datetime
 import httpx
 
 from connectors.base import OutcomeKind
+from connectors.text import is_digits
 
 # A Retry-After beyond this (about 31 years) is nonsense; the retry policy caps far lower.
 _RETRY_AFTER_CEILING = 1_000_000_000
@@ -73,7 +74,7 @@ def parse_retry_after(value: str | None, *, now: float | None = None) -> float |
     text = value.strip()
     if not text:
         return None
-    if text.isascii() and text.isdigit():
+    if is_digits(text):
         # Long digit strings would overflow float() (or int()'s digit limit): cap them instead.
         if len(text) > len(str(_RETRY_AFTER_CEILING)):
             return float(_RETRY_AFTER_CEILING)

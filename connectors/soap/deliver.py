@@ -42,6 +42,7 @@ from connectors.soap._call import SoapCall, load_call
 from connectors.soap._classify import classify_response
 from connectors.soap._outbound_spec import SoapCallSpec, UsernameCredentials
 from connectors.soap._wsdl import WsdlError
+from connectors.text import is_digits
 
 EXCERPT_CHARS = 500
 REDACTED = "***"
@@ -175,7 +176,7 @@ def _retry_after(value: str | None) -> float | None:
     Narrower than :func:`connectors._http.parse_retry_after` (HTTP-dates, capped long numbers)
     on purpose: seconds are what docs/soap-outbound.md promises for SOAP destinations.
     """
-    if value is None or not (value.isascii() and value.strip().isdigit()) or len(value.strip()) > 9:
+    if value is None or not is_digits(value.strip()) or len(value.strip()) > 9:
         return None
     return float(value.strip())
 

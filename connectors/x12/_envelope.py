@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from operator import attrgetter
 from typing import BinaryIO
 
+from connectors.text import is_digits
 from connectors.x12._model import (
     GroupHeader,
     GroupSummary,
@@ -50,9 +51,7 @@ def _mismatch(
 def _same_number(a: str, b: str) -> bool:
     """Control numbers compare as numbers when both are digits ("000003438" == "3438")."""
     a, b = a.strip(), b.strip()
-    return a == b or (
-        a.isascii() and a.isdigit() and b.isascii() and b.isdigit() and int(a) == int(b)
-    )
+    return a == b or (is_digits(a) and is_digits(b) and int(a) == int(b))
 
 
 class _State:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from itertools import repeat
 from typing import NamedTuple
 
+from connectors.text import is_digits
 from connectors.x12._model import Issue, Segment, Separators, X12Set
 
 _PAIRS = [f"P{i:02d}{i + 1:02d}" for i in range(6, 31, 2)]  # P0607 ... P3031 (id/qualifier)
@@ -184,7 +185,7 @@ def _element_problem(value: str, spec: Element, seps: Separators) -> tuple[str, 
                 f"is a simple element but contains the component separator {seps.component!r}"
             )
         value = value.split(seps.component, maxsplit=1)[0]
-    if spec.type == "N0" and not (value.isascii() and value.lstrip("-").isdigit()):
+    if spec.type == "N0" and not is_digits(value.lstrip("-")):
         return "bad_numeric", f"must be numeric (N0), found {value!r}"
     if spec.codes and value not in spec.codes:
         return "bad_code", f"{value!r} is not a valid code"

@@ -38,6 +38,7 @@ from typing import Literal
 
 import msgspec
 
+from connectors.text import is_digits
 from connectors.x12._decode import decode_with_summaries
 from connectors.x12._model import GroupSummary, InterchangeSummary, Issue, Separators, X12Set
 
@@ -247,7 +248,7 @@ def _group_ack(group: GroupSummary, sets: list[X12Set], summary: InterchangeSumm
     if status == "R":
         accepted = 0
     trailer = group.trailer_count or ""
-    included = int(trailer) if trailer.isascii() and trailer.isdigit() else len(members)
+    included = int(trailer) if is_digits(trailer) else len(members)
     return GroupAck(
         functional_id=gh.functional_id,
         control_number=gh.control_number,
@@ -376,7 +377,7 @@ def _segment_errors(out: _Writer, s: SetAck, prefix: str, codes: dict[str, str])
 
 def _element_position(issue: Issue) -> str:
     digits = issue.element[len(issue.segment_id) :] if issue.element else ""
-    return str(int(digits)) if digits.isascii() and digits.isdigit() else "1"
+    return str(int(digits)) if is_digits(digits) else "1"
 
 
 def _element_code(issue: Issue, codes: dict[str, str]) -> str:

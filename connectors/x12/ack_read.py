@@ -21,6 +21,7 @@ from typing import Any
 import msgspec
 
 from connectors.errors import DecodeError
+from connectors.text import is_digits
 from connectors.x12._decode import decode, decode_with_summaries
 from connectors.x12._model import Segment, X12Set
 
@@ -56,7 +57,7 @@ class ReceivedAck(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def _int(value: str) -> int:
-    return int(value) if value.isascii() and value.isdigit() else 0
+    return int(value) if is_digits(value) else 0
 
 
 def read_ack_set(xset: X12Set) -> ReceivedAck:  # noqa: PLR0912 - one branch per segment id

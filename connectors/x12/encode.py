@@ -32,6 +32,7 @@ from functools import cache
 from typing import Any
 
 from connectors.errors import StageError
+from connectors.text import is_digits
 from connectors.x12._element_defs import ElementDef, element_defs
 from connectors.x12._model import Separators
 from connectors.x12._sets import HIERARCHICAL, STRUCTURES, Node
@@ -187,9 +188,9 @@ def _check_type(text: str, spec: ElementDef, where: str) -> None:
             raise _value_error(where, "must be a decimal number (R)", text)
         size = len(text.lstrip("-").replace(".", ""))
     elif kind == "DT":
-        if not (text.isascii() and text.isdigit() and size in (6, 8)):
+        if not (is_digits(text) and size in (6, 8)):
             raise _value_error(where, "must be a date, CCYYMMDD (DT)", text)
-    elif kind == "TM" and not (text.isascii() and text.isdigit() and size in (4, 6, 7, 8)):
+    elif kind == "TM" and not (is_digits(text) and size in (4, 6, 7, 8)):
         raise _value_error(where, "must be a time, HHMM[SS[D[D]]] (TM)", text)
     if size > spec.max:
         raise _value_error(
@@ -269,12 +270,7 @@ class _Writer:
 
 def _element_index(sid: str, key: str, where: str) -> int:
     digits = key[len(sid) :]
-    if (
-        not key.startswith(sid)
-        or len(digits) != 2
-        or not (digits.isascii() and digits.isdigit())
-        or digits == "00"
-    ):
+    if not key.startswith(sid) or len(digits) != 2 or not is_digits(digits) or digits == "00":
         raise EncodeError(
             f"encode: {where}: expected an element of {sid} ({sid}01, {sid}02...), found {key!r}",
             code="x12_unknown_element",

@@ -33,7 +33,7 @@ def _too_large(size: str, limit: int, context: dict[str, str]) -> ProblemError:
     )
 
 
-def _announced(request: Request[Any, Any, Any]) -> int | None:
+def _announced(request: Request[Any, Any, Any], context: dict[str, str]) -> int | None:
     for name, value in request.scope["headers"]:
         if name == b"content-length":
             try:
@@ -46,6 +46,7 @@ def _announced(request: Request[Any, Any, Any]) -> int | None:
                     f"Content-Length is {value.decode('latin-1')!r}; expected a whole number "
                     "of bytes",
                     stage="accept",
+                    **context,
                 ) from None
     return None
 
@@ -57,7 +58,7 @@ async def read_body(request: Request[Any, Any, Any], **context: str) -> bytes:
     if isinstance(cached, bytes):
         return cached
     limit = request.route_handler.resolve_request_max_body_size()
-    announced = _announced(request)
+    announced = _announced(request, context)
     if limit is not None and announced is not None and announced > limit:
         raise _too_large(str(announced), limit, context)
     chunks: list[bytes] = []

@@ -14,7 +14,7 @@ from gateway.api.auth import principal_of
 from gateway.api.documented import problems
 from gateway.api.governance import MESSAGES_READ, governed, owns
 from gateway.api.problems import ProblemError
-from gateway.journal import ORIGINAL_KEY
+from gateway.journal import ORIGINAL_KEY, Message
 from gateway.runtime import Gateway
 
 _encode = msgspec.json.Encoder().encode
@@ -68,6 +68,19 @@ class MessageStatus(msgspec.Struct, frozen=True):
     deliveries: list[DeliveryView]
 
 
+async def _owned_message(request: Request[Any, Any, Any], gw: Gateway, message_id: str) -> Message:
+    """The message, if the caller may read it; else the 404 a missing one gets.
+
+    Another partner's message reads exactly like a missing one: ids cannot be probed.
+    """
+    message = await gw.journal.get_message(message_id)
+    if message is None or not owns(principal_of(request), message.partner):
+        raise ProblemError(
+            404, "unknown_message", "Unknown message", f"no message with id {message_id!r}"
+        )
+    return message
+
+
 @get(
     "/v1/messages/{message_id:str}",
     summary="A message's status and stage history",
@@ -84,12 +97,7 @@ async def get_message(
 ) -> Response[bytes]:
     """Return the message's state, its events and its deliveries."""
     gw: Gateway = request.app.state.gateway
-    message = await gw.journal.get_message(message_id)
-    # another partner's message reads exactly like a missing one: ids cannot be probed
-    if message is None or not owns(principal_of(request), message.partner):
-        raise ProblemError(
-            404, "unknown_message", "Unknown message", f"no message with id {message_id!r}"
-        )
+    message = await _owned_message(request, gw, message_id)
     events = await gw.journal.events(message_id)
     deliveries = await gw.journal.deliveries(message_id)
     body = {
@@ -157,11 +165,7 @@ async def get_original(
 ) -> Response[bytes]:
     """Return the original body of a split message."""
     gw: Gateway = request.app.state.gateway
-    message = await gw.journal.get_message(message_id)
-    if message is None or not owns(principal_of(request), message.partner):
-        raise ProblemError(
-            404, "unknown_message", "Unknown message", f"no message with id {message_id!r}"
-        )
+    message = await _owned_message(request, gw, message_id)
     original_id = message.business_keys.get(ORIGINAL_KEY)
     original = await gw.journal.get_original(original_id) if original_id else None
     if original is None:

@@ -21,6 +21,7 @@ from urllib.parse import quote
 
 import msgspec
 
+from connectors.text import is_digits
 from gateway.api.problems import ProblemError
 
 __all__ = [
@@ -85,7 +86,7 @@ def parse_limit(value: str | None) -> int:
     """The page size: :data:`DEFAULT_LIMIT` when absent, 1..:data:`MAX_LIMIT` otherwise."""
     if value is None:
         return DEFAULT_LIMIT
-    if not (value.isascii() and value.isdigit()) or not 1 <= int(value) <= MAX_LIMIT:
+    if not is_digits(value) or not 1 <= int(value) <= MAX_LIMIT:
         raise bad_query("limit", f"{value!r} is out of range", f"an integer 1..{MAX_LIMIT}")
     return int(value)
 

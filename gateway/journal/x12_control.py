@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 import msgspec
 
+from connectors.text import is_digits
 from gateway.journal._x12_ta1 import AckedInterchange, Ta1Record, apply_ta1, read_ta1_record
 from gateway.journal.base import Event
 from gateway.journal.sqlite import SqliteJournal, _insert_event
@@ -350,7 +351,7 @@ _codes_decode = msgspec.json.Decoder(list[str]).decode
 def control_key(number: str) -> str:
     """GS06/ST02 as compared: ``000005`` and ``5`` are the same group (an ack may drop zeros)."""
     text = number.strip()
-    return str(int(text)) if text.isascii() and text.isdigit() else text
+    return str(int(text)) if is_digits(text) else text
 
 
 def _check_kind(kind: str) -> None:

@@ -29,6 +29,7 @@ from decimal import (
 )
 from typing import Any
 
+from connectors.text import is_digits
 from gateway.mapping._errors import FunctionError
 
 CONTEXT = Context(
@@ -83,7 +84,7 @@ def to_text(number: Decimal) -> str:
 
 def places_arg(value: Any, function: str) -> int:
     """A count of decimal places, as a JMESPath number (`` `2` ``) or a raw string (``'2'``)."""
-    if isinstance(value, str) and value.isascii() and value.isdigit():
+    if isinstance(value, str) and is_digits(value):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
         raise FunctionError(f"{function}(): places must be a whole number", value)

@@ -15,6 +15,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from connectors.text import is_digits
 from gateway.mapping._errors import FunctionError
 
 _KEYS_CACHE: dict[str, tuple[str, ...]] = {}
@@ -120,7 +121,7 @@ def sscc(value: Any) -> str | None:
         digits = text[2:]
     else:
         digits = text
-    if len(digits) == 18 and digits.isascii() and digits.isdigit():
+    if len(digits) == 18 and is_digits(digits):
         return digits
     return None
 

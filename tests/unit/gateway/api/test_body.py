@@ -110,3 +110,4 @@ async def test_a_content_length_that_is_not_a_number_is_a_400() -> None:
     await app(scope, receive, send)  # type: ignore[arg-type]
     assert sent[0]["status"] == 400
     assert b'"code":"invalid_content_length"' in sent[1]["body"]
+    assert b'"partner":"acme"' in sent[1]["body"]  # the door's context, as for a 413
