@@ -57,6 +57,7 @@ _SPECS: dict[str, str] = {
     "AMT": "ID3 R18 ID1",
     "NTE": "ID3 AN80",
     "MSG": "AN264 ID2 N09",
+    "TA1": "N09 DT6 TM4 ID1 ID3",
     "AK1": "ID2 N09 AN12",
     "AK2": "ID3 AN9 AN35",
     "AK3": "ID3 N010 AN4 ID3",

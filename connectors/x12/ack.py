@@ -26,6 +26,13 @@ partner's own (a partner who wants ours).
 
 Control numbers (ISA13, GS06) come from an injectable ``counter``; durable per-partner
 numbering is the caller's (a journal-backed counter), not this module's.
+
+Each 997/999 is a document tree in the shape ``_sets.STRUCTURES`` gives those sets, written by
+the same encoder as every outbound set (:func:`connectors.x12.encode.encode_groups`), so segment
+order, SE01/GE01/IEA01 counts and element types are checked once, for everything we send. The
+values we echo (GS01, ST01/ST02, a broken segment id) are cleaned of separators and control
+characters and cut to their element's length first: an acknowledgement is always writable.
+Separators the encoder refuses (a letter, a space, two the same) are replaced by ours.
 """
 
 from __future__ import annotations
@@ -34,13 +41,28 @@ import itertools
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
 from connectors.text import is_digits
 from connectors.x12._decode import decode_with_summaries
-from connectors.x12._model import GroupSummary, InterchangeSummary, Issue, Separators, X12Set
+from connectors.x12._model import (
+    GroupSummary,
+    InterchangeHeader,
+    InterchangeSummary,
+    Issue,
+    Separators,
+    X12Set,
+)
+from connectors.x12.encode import (
+    DEFAULT_SEPARATORS,
+    EncodeError,
+    Envelope,
+    Group,
+    check_separators,
+    encode_groups,
+)
 
 AckKind = Literal["997", "999"]
 Ta1Policy = Literal["never", "on_error", "always"]
@@ -197,35 +219,94 @@ def _interchange_ack(  # noqa: PLR0917 - one internal call site
     wants_ta1 = policy.ta1 == "always" or (policy.ta1 == "on_error" and bool(fatal))
     if not wants_ta1 and not groups:
         return None
-    out = _Writer(policy.separators or h.separators, chosen)
-    isa13 = f"{next_number():09d}"
-    out.isa(h.receiver_qualifier, h.receiver_id, h.sender_qualifier, h.sender_id, at, isa13)
-    out.usage = usage or h.usage or "P"
+    seps = _ack_separators(policy.separators or h.separators, chosen)
+    isa13 = next_number()
+    control: list[tuple[str, dict[str, str]]] = []
     ta1 = None
     if wants_ta1:
         ta1 = "R" if fatal else "A"
         code = _TA1_CODES.get(fatal[0].code, _TA1_DEFAULT) if fatal else "000"
-        out.seg("TA1", h.control_number, h.date, h.time, ta1, code)
-    for g in groups:
-        gs06 = str(next_number())
-        version = g.version if chosen == "997" else "005010X231"
-        out.seg(
-            "GS",
-            "FA",
-            g.receiver_id,  # the inbound group's receiver (us) sends the acknowledgement
-            g.sender_id,
-            at.strftime("%Y%m%d"),
-            at.strftime("%H%M"),
-            gs06,
-            "X",
-            version,
+        control.append(("TA1", _ta1(h, ta1, code, seps)))
+    written = [
+        Group(
+            sets=[(chosen, _ack_tree(g, chosen, seps))],
+            control=next_number(),
+            functional_id="FA",
+            sender_id=_echo(g.receiver_id, 15, seps) or "UNKNOWN",  # we answer as its receiver
+            receiver_id=_echo(g.sender_id, 15, seps) or "UNKNOWN",
+            version=(_echo(g.version, 12, seps) or "004010") if chosen == "997" else "005010X231",
         )
-        _functional_ack(out, g, chosen)
-        out.seg("GE", "1", gs06)
-    out.seg("IEA", str(len(groups)), isa13)
-    return Acknowledgement(
-        text=out.text(), kind=chosen, interchange_control_number=isa13, ta1=ta1, groups=groups
+        for g in groups
+    ]
+    envelope = Envelope(
+        sender_id=_echo(h.receiver_id, 15, seps),
+        receiver_id=_echo(h.sender_id, 15, seps),
+        at=at,
+        sender_qualifier=_echo(h.receiver_qualifier, 2, seps) or "ZZ",
+        receiver_qualifier=_echo(h.sender_qualifier, 2, seps) or "ZZ",
+        version="00501" if chosen == "999" else "00401",
+        usage=_echo(usage or h.usage, 1, seps) or "P",
     )
+    raw = encode_groups(
+        written,
+        envelope=envelope,
+        interchange_control=isa13,
+        separators=seps,
+        control_segments=control,
+    )
+    return Acknowledgement(
+        text=raw.decode(),
+        kind=chosen,
+        interchange_control_number=f"{isa13:09d}",
+        ta1=ta1,
+        groups=groups,
+    )
+
+
+def _ack_separators(seps: Separators, kind: AckKind) -> Separators:
+    """The partner's separators, with a repetition separator for a 999 (5010 requires one).
+
+    A partner whose separators the encoder would refuse (a letter, a space, two the same) gets
+    ours: an acknowledgement their translator can read beats one that echoes their mistake.
+    """
+    if kind == "999" and not seps.repetition:
+        used = (seps.element, seps.component, seps.segment)
+        spare = next((c for c in "^|{}" if c not in used), None)
+        seps = msgspec.structs.replace(seps, repetition=spare)
+    try:
+        check_separators(seps, "00501" if kind == "999" else "00401")
+    except EncodeError:
+        return DEFAULT_SEPARATORS
+    return seps
+
+
+def _echo(value: str, limit: int, seps: Separators) -> str:
+    """An inbound value fit to be written back: no separator or control character, ``limit`` long.
+
+    An acknowledgement must always be writable; a value that could not be echoed as received
+    (a separator inside a broken segment id, an over-long control number) is echoed as far as
+    X12 can carry it, which is what the partner's translator can match on.
+    """
+    banned = {seps.element, seps.component, seps.repetition or "", *seps.segment}
+    kept = "".join(c for c in value if c not in banned and c.isprintable() and c.isascii())
+    return kept.strip()[:limit]
+
+
+def _number(value: str, limit: int) -> str:
+    """A numeric inbound control number as written, or "0" when it is no number at all."""
+    digits = value.strip()
+    return digits[-limit:] if is_digits(digits) else "0"
+
+
+def _ta1(h: InterchangeHeader, status: str, code: str, seps: Separators) -> dict[str, str]:
+    date, time = h.date.strip(), h.time.strip()
+    return {
+        "TA101": _number(h.control_number, 9).zfill(9),
+        "TA102": date if is_digits(date) and len(date) == 6 else "000000",
+        "TA103": time if is_digits(time) and len(time) == 4 else "0000",
+        "TA104": status,
+        "TA105": code,
+    }
 
 
 def _group_ack(group: GroupSummary, sets: list[X12Set], summary: InterchangeSummary) -> GroupAck:
@@ -327,52 +408,85 @@ def _with_position(issue: Issue, xset: X12Set) -> Issue:
     return msgspec.structs.replace(issue, set_position=max(position, 1))
 
 
-def _functional_ack(out: _Writer, g: GroupAck, kind: AckKind) -> None:
-    st02 = "0001"
-    count_from = out.count
-    if kind == "997":
-        out.seg("ST", "997", st02)
-        out.seg("AK1", g.functional_id, g.control_number)
-    else:
-        out.seg("ST", "999", st02, "005010X231")
-        out.seg("AK1", g.functional_id, g.control_number, g.version)
+def _ack_tree(g: GroupAck, kind: AckKind, seps: Separators) -> dict[str, Any]:
+    """The 997/999 for one group as a document tree (``_sets.STRUCTURES``), for the encoder."""
     prefix = "AK" if kind == "997" else "IK"
     codes = _ELEMENT_CODES_997 if kind == "997" else _ELEMENT_CODES_999
+    ak1 = {"AK101": _echo(g.functional_id, 2, seps), "AK102": _number(g.control_number, 9)}
+    tree: dict[str, Any] = {"AK1": ak1}
+    if kind == "999":
+        tree["ST"] = {"ST03": "005010X231"}
+        ak1["AK103"] = _echo(g.version, 12, seps)
+    loops: list[dict[str, Any]] = []
     for s in g.sets:
-        out.seg("AK2", s.set_id, s.control_number)
-        _segment_errors(out, s, prefix, codes)
-        out.seg(f"{prefix}5", s.status, *s.set_codes)
-    out.seg("AK9", g.status, str(g.included), str(g.received), str(g.accepted), *g.group_codes)
-    out.seg("SE", str(out.count - count_from + 1), st02)
+        instance: dict[str, Any] = {
+            "AK2": {"AK201": _echo(s.set_id, 3, seps), "AK202": _echo(s.control_number, 9, seps)}
+        }
+        errors = _segment_errors(s, prefix, codes, seps, context=kind == "999")
+        if errors:
+            instance[f"{prefix}3_loop"] = errors
+        instance[f"{prefix}5"] = _numbered(f"{prefix}5", [s.status, *s.set_codes])
+        loops.append(instance)
+    if loops:
+        tree["AK2_loop"] = loops
+    counts = [str(g.included), str(g.received), str(g.accepted)]
+    tree["AK9"] = _numbered("AK9", [g.status, *counts, *g.group_codes])
+    return tree
 
 
-def _segment_errors(out: _Writer, s: SetAck, prefix: str, codes: dict[str, str]) -> None:
-    """One AK3/IK3 per segment in error, then one AK4/IK4 per distinct element error in it.
+def _numbered(sid: str, values: list[str]) -> dict[str, str]:
+    return {f"{sid}{i:02d}": v for i, v in enumerate(values, 1) if v}
 
-    In a 999 each IK3 is followed by the set's business unit CTX (when known) and each IK4 by
-    the element context CTX of its syntax-note trigger (when there is one).
+
+def _segment_errors(
+    s: SetAck, prefix: str, codes: dict[str, str], seps: Separators, *, context: bool
+) -> list[dict[str, Any]]:
+    """One AK3/IK3 loop per segment in error, with one AK4/IK4 per distinct element error.
+
+    In a 999 (``context``) each IK3 carries the set's business unit CTX (when known) and each
+    IK4 the element context CTX of its syntax-note trigger (when there is one).
     """
     by_segment: dict[tuple[str, int], list[Issue]] = {}
     for issue in s.errors:
         by_segment.setdefault((issue.segment_id, issue.set_position), []).append(issue)
-    ctx = out.kind == "999"
+    loops: list[dict[str, Any]] = []
     for (seg_id, position), issues in by_segment.items():
         seg_code = next((_SEGMENT_CODES[i.code] for i in issues if i.code in _SEGMENT_CODES), "8")
-        out.seg(f"{prefix}3", seg_id, str(position), "", seg_code)
-        if ctx and s.business_unit is not None and out.fits(s.business_unit[1]):
-            out.seg("CTX", out.seps.component.join(s.business_unit))
+        shown = _echo(seg_id, 3, seps) or "???"
+        head = {f"{prefix}301": shown, f"{prefix}302": str(position), f"{prefix}304": seg_code}
+        loop: dict[str, Any] = {f"{prefix}3": head}
+        unit = s.business_unit
+        if context and unit is not None and _echo(unit[1], 35, seps) == unit[1]:
+            loop["CTX"] = [{"CTX01": list(unit)}]  # only when it can be echoed unchanged
+        loops.append(loop)
         if seg_code != "8":
             continue
         seen: set[tuple[str, str]] = set()
+        elements: list[dict[str, Any]] = []
         for issue in issues:
             element = (_element_position(issue), _element_code(issue, codes))
             if element in seen:
                 continue
             seen.add(element)
-            out.seg(f"{prefix}4", element[0], "", element[1])
-            trigger = _trigger(issue) if ctx else None
+            ak4 = {f"{prefix}401": element[0], f"{prefix}403": element[1]}
+            if not context:
+                elements.append(ak4)
+                continue
+            ik4: dict[str, Any] = {"IK4": ak4}
+            trigger = _trigger(issue)
             if trigger is not None:
-                out.seg("CTX", "SITUATIONAL TRIGGER", seg_id, str(position), "", str(trigger))
+                ik4["CTX"] = [
+                    {
+                        "CTX01": "SITUATIONAL TRIGGER",
+                        "CTX02": shown,
+                        "CTX03": str(position),
+                        "CTX05": str(trigger),
+                    }
+                ]
+            elements.append(ik4)
+        if elements:
+            loop[f"{prefix}4_loop" if context else f"{prefix}4"] = elements
+    return loops
 
 
 def _element_position(issue: Issue) -> str:
@@ -399,81 +513,6 @@ def _too_long(message: str) -> bool:
         return int(found) > int(high)
     except (IndexError, ValueError):
         return False
-
-
-class _Writer:
-    """Segments in the partner's separators; counts segments for SE01."""
-
-    def __init__(self, seps: Separators, kind: AckKind) -> None:
-        self.seps = seps
-        self.kind = kind
-        self.usage = "P"
-        self.count = 0
-        self._segments: list[list[str]] = []
-
-    def fits(self, value: str) -> bool:
-        """True when ``value`` holds none of the separators this text is written with."""
-        seps = self.seps
-        used = (seps.element, seps.component, seps.segment, seps.repetition or "")
-        return not any(c and c in value for c in used)
-
-    def seg(self, seg_id: str, *elements: str) -> None:
-        values = list(elements)
-        while values and values[-1] == "":
-            values.pop()
-        self._segments.append([seg_id, *values])
-        self.count += 1
-
-    def isa(  # noqa: PLR0917 - the ISA has this many fields
-        self,
-        sender_qualifier: str,
-        sender_id: str,
-        receiver_qualifier: str,
-        receiver_id: str,
-        at: datetime,
-        control_number: str,
-    ) -> None:
-        self._isa = (
-            sender_qualifier,
-            sender_id,
-            receiver_qualifier,
-            receiver_id,
-            at,
-            control_number,
-        )
-
-    def text(self) -> str:
-        sq, sid, rq, rid, at, ctrl = self._isa
-        sep = self.seps
-        if self.kind == "999":
-            version = "00501"
-            repetition = sep.repetition or next(
-                c for c in "^|{}" if c not in (sep.element, sep.component, sep.segment)
-            )
-        else:
-            version, repetition = "00401", "U"
-        isa = [
-            "ISA",
-            "00",
-            " " * 10,
-            "00",
-            " " * 10,
-            (sq or "ZZ").ljust(2),
-            sid.ljust(15),
-            (rq or "ZZ").ljust(2),
-            rid.ljust(15),
-            at.strftime("%y%m%d"),
-            at.strftime("%H%M"),
-            repetition,
-            version,
-            ctrl,
-            "0",
-            self.usage,
-            sep.component,
-        ]
-        term = sep.segment
-        lines = [sep.element.join(isa), *(sep.element.join(s) for s in self._segments)]
-        return term.join(lines) + term
 
 
 __all__ = [

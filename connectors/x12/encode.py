@@ -7,7 +7,9 @@ in the order the set's structure (``_sets.STRUCTURES``) lists them, whatever the
 dict's keys; a key the structure does not have at that level is an error, never dropped.
 
 The envelope is generated: ISA with its fixed widths, GS, ST/SE with SE01 counting ST..SE, GE01
-counting sets, IEA01 counting groups. Control numbers are *given* (the caller allocates them
+counting sets, IEA01 counting groups. :func:`encode_groups` writes several groups and
+interchange control segments (the TA1 of an acknowledgement); :func:`encode_interchange` is
+its one-group case. Control numbers are *given* (the caller allocates them
 durably, one per delivery, so a retry sends the same interchange); this module stays pure.
 
 Values are written as they are, or refused: a value containing a separator, a control
@@ -399,7 +401,8 @@ def encode_set(
 
 
 # -- the envelope --------------------------------------------------------------------------------
-def _check_separators(seps: Separators, version: str) -> None:
+def check_separators(seps: Separators, version: str) -> None:
+    """Raise :class:`EncodeError` unless ``seps`` can write an interchange of ``version``."""
     chars = [seps.element, seps.component, seps.segment]
     if version >= "00402":
         if not seps.repetition:
@@ -408,7 +411,7 @@ def _check_separators(seps: Separators, version: str) -> None:
             )
         chars.append(seps.repetition)
     for char in chars:
-        if char == "\n" and char == seps.segment:
+        if char in ("\n", "\r\n") and char == seps.segment:
             continue  # a line break as the terminator: some partners' translators write it
         if len(char) != 1 or char.isalnum() or char.isspace():
             raise _envelope_error(
@@ -437,41 +440,25 @@ def _control(number: int, field: str) -> int:
     return number
 
 
-def encode_interchange(
-    sets: Sequence[tuple[str, dict[str, Any]]],
-    *,
-    envelope: Envelope,
-    interchange_control: int,
-    group_control: int,
-    set_controls: Sequence[int] | None = None,
-    separators: Separators = DEFAULT_SEPARATORS,
-    newline: bool = False,
-) -> bytes:
-    """ISA, one GS, the sets, GE and IEA, as bytes (UTF-8).
+@dataclass(frozen=True)
+class Group:
+    """One functional group to write: its sets, its GS06, and what differs from the envelope.
 
-    ``sets`` are ``(set id, tree)`` pairs; they share one functional group, so they must have
-    the same functional id. ``set_controls`` are the ST02 numbers (default 1, 2, ...).
-    ``newline`` writes a line break after every segment terminator (readable, and accepted by
-    every translator we know; off by default).
+    ``set_controls`` are the ST02 numbers (default 1, 2, ...); ``functional_id``, ``sender_id``,
+    ``receiver_id`` and ``version`` default to the envelope's (GS01 to the sets' own).
     """
-    env = envelope
-    _check_separators(separators, env.version)
-    if not sets:
-        raise _envelope_error("sets", "an interchange needs at least one transaction set")
-    isa13 = _control(interchange_control, "ISA13")
-    gs06 = _control(group_control, "GS06")
-    numbers = list(set_controls) if set_controls is not None else list(range(1, len(sets) + 1))
-    if len(numbers) != len(sets):
-        raise _envelope_error("ST02", f"{len(sets)} sets but {len(numbers)} control numbers")
-    functional = {env.functional_id or FUNCTIONAL_IDS.get(sid, "") for sid, _ in sets}
-    if len(functional) != 1 or "" in functional:
-        raise _envelope_error(
-            "GS01",
-            f"sets {[s for s, _ in sets]} do not share one known functional id; "
-            "pass functional_id or send them in separate groups",
-        )
-    seps = separators
-    isa = [
+
+    sets: Sequence[tuple[str, dict[str, Any]]]
+    control: int
+    set_controls: Sequence[int] | None = None
+    functional_id: str | None = None
+    sender_id: str | None = None
+    receiver_id: str | None = None
+    version: str | None = None
+
+
+def _isa(env: Envelope, isa13: int, seps: Separators) -> list[str]:
+    return [
         "ISA",
         "00",
         " " * 10,
@@ -490,29 +477,104 @@ def encode_interchange(
         _fixed(env.usage, 1, "ISA15", seps),
         seps.component,
     ]
-    gs_version = env.gs_version or GS_VERSIONS.get(env.version, env.version + "0")
-    rows: list[list[str]] = [isa]
+
+
+def _group_rows(group: Group, env: Envelope, seps: Separators) -> list[list[str]]:
+    sets = group.sets
+    if not sets:
+        raise _envelope_error("sets", "an interchange needs at least one transaction set")
+    gs06 = _control(group.control, "GS06")
+    default = range(1, len(sets) + 1)
+    numbers = list(group.set_controls) if group.set_controls is not None else list(default)
+    if len(numbers) != len(sets):
+        raise _envelope_error("ST02", f"{len(sets)} sets but {len(numbers)} control numbers")
+    given = group.functional_id or env.functional_id
+    functional = {given or FUNCTIONAL_IDS.get(sid, "") for sid, _ in sets}
+    if len(functional) != 1 or "" in functional:
+        raise _envelope_error(
+            "GS01",
+            f"sets {[s for s, _ in sets]} do not share one known functional id; "
+            "pass functional_id or send them in separate groups",
+        )
     gs = [
         "GS",
         functional.pop(),
-        env.gs_sender_id or env.sender_id,
-        env.gs_receiver_id or env.receiver_id,
+        group.sender_id or env.gs_sender_id or env.sender_id,
+        group.receiver_id or env.gs_receiver_id or env.receiver_id,
         env.at.strftime("%Y%m%d"),
         env.at.strftime("%H%M"),
         str(gs06),
         "X",
-        gs_version,
+        group.version or env.gs_version or GS_VERSIONS.get(env.version, env.version + "0"),
     ]
     for i, value in enumerate(gs[1:], 1):
         if not value or len(value) > 15 or any(c in value for c in (seps.element, seps.segment)):
             raise _envelope_error(f"GS{i:02d}", f"{value!r} is empty, too long or has a separator")
-    rows.append(gs)
+    rows = [gs]
     for (set_id, tree), number in zip(sets, numbers, strict=True):
         rows.extend(encode_set(set_id, tree, f"{_control(number, 'ST02'):04d}", seps))
     rows.append(["GE", str(len(sets)), str(gs06)])
-    rows.append(["IEA", "1", f"{isa13:09d}"])
+    return rows
+
+
+def encode_groups(
+    groups: Sequence[Group],
+    *,
+    envelope: Envelope,
+    interchange_control: int,
+    separators: Separators = DEFAULT_SEPARATORS,
+    control_segments: Sequence[tuple[str, dict[str, Any]]] = (),
+    newline: bool = False,
+) -> bytes:
+    """ISA, interchange control segments (a TA1), the groups, IEA, as bytes (UTF-8).
+
+    ``control_segments`` are ``(segment id, elements)`` pairs written right after the ISA and
+    checked like any segment; an interchange may hold them and no group (a TA1 alone).
+    """
+    env = envelope
+    check_separators(separators, env.version)
+    if not groups and not control_segments:
+        raise _envelope_error("sets", "an interchange needs at least one transaction set")
+    isa13 = _control(interchange_control, "ISA13")
+    seps = separators
+    rows: list[list[str]] = [_isa(env, isa13, seps)]
+    if control_segments:
+        writer = _Writer("interchange", seps)
+        for sid, values in control_segments:
+            writer.segment(sid, values, sid)
+        rows.extend(writer.segments)
+    for group in groups:
+        rows.extend(_group_rows(group, env, seps))
+    rows.append(["IEA", str(len(groups)), f"{isa13:09d}"])
     term = seps.segment + ("\n" if newline and seps.segment != "\n" else "")
     return "".join(seps.element.join(row) + term for row in rows).encode()
+
+
+def encode_interchange(
+    sets: Sequence[tuple[str, dict[str, Any]]],
+    *,
+    envelope: Envelope,
+    interchange_control: int,
+    group_control: int,
+    set_controls: Sequence[int] | None = None,
+    separators: Separators = DEFAULT_SEPARATORS,
+    newline: bool = False,
+) -> bytes:
+    """ISA, one GS, the sets, GE and IEA, as bytes (UTF-8).
+
+    ``sets`` are ``(set id, tree)`` pairs; they share one functional group, so they must have
+    the same functional id. ``set_controls`` are the ST02 numbers (default 1, 2, ...).
+    ``newline`` writes a line break after every segment terminator (readable, and accepted by
+    every translator we know; off by default).
+    """
+    group = Group(sets=sets, control=group_control, set_controls=set_controls)
+    return encode_groups(
+        [group],
+        envelope=envelope,
+        interchange_control=interchange_control,
+        separators=separators,
+        newline=newline,
+    )
 
 
 def encode(
@@ -549,9 +611,12 @@ __all__ = [
     "GS_VERSIONS",
     "EncodeError",
     "Envelope",
+    "Group",
     "Level",
+    "check_separators",
     "check_tree",
     "encode",
+    "encode_groups",
     "encode_interchange",
     "encode_set",
     "structure",

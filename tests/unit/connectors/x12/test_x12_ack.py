@@ -292,3 +292,27 @@ def test_a_partners_ta1_is_never_acknowledged() -> None:
     # not even a broken one: a TA1 about their TA1 could bounce between the two of us forever
     broken = ta1.replace("IEA*0*000000007", "IEA*0*000000008")
     assert build_acks(broken.encode(), ta1="on_error", now=NOW, counter=sequence()) == []
+
+
+@pytest.mark.parametrize("component", ["A", " "])
+@pytest.mark.parametrize("kind", ["997", "999"])
+def test_separators_we_cannot_write_are_answered_in_ours(
+    component: str, kind: str, maps: Path
+) -> None:
+    """A letter or a space as ISA16 reads, but writing it back would corrupt the answer."""
+    raw = interchange([po_850(2)], c=component).encode()
+    [ack] = build_acks(raw, kind=kind, now=NOW, counter=sequence())  # type: ignore[arg-type]
+    assert ack.text.startswith("ISA*00*")
+    assert ack.text.split("~", 1)[0].endswith("*>")  # our component separator in ISA16
+    assert validate(ack, maps) == [], ack.text
+    assert codes(ack, "AK9") == [["A", "1", "1", "1"]]
+
+
+def test_echoed_values_are_cut_to_what_the_element_can_carry(maps: Path) -> None:
+    """An over-long ST02 comes back cut to AK202's nine characters, never as an EncodeError."""
+    raw = interchange([po_850(2)]).replace("ST*850*0001", "ST*850*00000000012345")
+    raw = raw.replace("SE*", "SE*", 1).replace("*0001~GE", "*00000000012345~GE")
+    [ack] = build_acks(raw.encode(), kind="997", now=NOW, counter=sequence())
+    [ak2] = codes(ack, "AK2")
+    assert ak2 == ["850", "000000000"]
+    assert validate(ack, maps) == [], ack.text

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from connectors.errors import DecodeError
 from connectors.x12 import Reader, Segment, decode, decode_with_summaries
+from connectors.x12.ack import build_acks, sequence
 
 # (element, component, terminator): distinct, the terminator possibly multi-byte or a newline
 ELEMENT = st.sampled_from(list("*|+^"))
@@ -88,6 +89,46 @@ def test_fuzzed_samples_never_crash_or_hang(
     with _time_limit(2.0), suppress(DecodeError):
         decode(bytes(data))
     assert time.perf_counter() - started < 2.0
+
+
+@given(
+    st.sampled_from(SAMPLES),
+    st.lists(MUTATION, min_size=1, max_size=6),
+    st.sampled_from(["997", "999"]),
+)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_fuzzed_samples_always_get_an_acknowledgement_we_can_read_back(
+    raw: bytes, mutations: list[tuple[int, int, bytes]], kind: str
+) -> None:
+    """Whatever a partner sends, the 997/999/TA1 is written (never an EncodeError) and is sound.
+
+    Sound: our own reader finds no error in it, and it says as many sets as the input had. The
+    errors allowed are an unknown code or a short value in the elements that echo the partner's
+    own GS01, ST01, ST02 and broken segment id (AK101, AK201, AK202, AK301/IK301): it must
+    name what it answers as that was sent.
+    """
+    data = bytearray(raw)
+    for where, drop, insert in mutations:
+        at = where % (len(data) + 1)
+        data[at : at + drop] = insert
+    try:
+        acks = build_acks(bytes(data), kind=kind, ta1="always", counter=sequence())  # type: ignore[arg-type]
+    except DecodeError:
+        return
+    for ack in acks:
+        sets, summaries = decode_with_summaries(ack.text.encode())
+        problems = [i for s in sets for i in s.issues if i.severity == "error"]
+        problems += [i for summary in summaries for i in summary.issues if i.severity == "error"]
+        problems += [i for summary in summaries for g in summary.groups for i in g.issues]
+        problems = [p for p in problems if p.severity == "error"]
+        echoed = {"AK101", "AK201", "AK202", "AK301", "IK301"}
+        problems = [
+            p
+            for p in problems
+            if not (p.code in ("bad_code", "bad_length") and p.element in echoed)
+        ]
+        assert not problems, (ack.text, problems)
+        assert len(sets) == len(ack.groups)
 
 
 @pytest.mark.parametrize("junk", [b"", b"ISA", b"ISA*", b"ISA*" * 40, b"\xef\xbb\xbf", b"~~~"])
