@@ -1,10 +1,12 @@
 """X12 destinations end to end: a canonical order POSTed to the gateway reaches a real receiver
-on 127.0.0.1 as an 855 that our reader accepts with zero issues and pyx12 reads without an
-envelope error; a retried delivery sends the very same interchange (control numbers, date)."""
+on 127.0.0.1 as an 855 (a shipment, an invoice and a return authorization as an 856, 810 and
+180) that our reader accepts with zero issues and pyx12 reads without an envelope error; a
+retried delivery sends the very same interchange (control numbers, date)."""
 
 from __future__ import annotations
 
 import io
+import json
 import shutil
 from pathlib import Path
 
@@ -145,3 +147,66 @@ def test_the_loader_refuses_an_x12_destination_that_cannot_work(tmp_path: Path) 
     text = str(caught.value)
     assert "needs x12.sender_id" in text
     assert "needs a reverse mapping" in text
+
+
+# -- 856, 810 and 180 travel the same way: a canonical document in, the set at the receiver ------
+OUTBOUND = [
+    # (document type, reverse mapping, example document, set id, GS01, where its number lands)
+    ("shipment", "x12-856-from-shipment", "ASN-2611-0042", "856", "SH", ("BSN", "BSN02")),
+    ("invoice", "x12-810-from-invoice", "INV-30311", "810", "IN", ("BIG", "BIG02")),
+    (
+        "return_authorization",
+        "x12-180-from-return-authorization",
+        "RMA-26-00417",
+        "180",
+        "AN",
+        ("BGN", "BGN02"),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("document_type", "mapping", "number", "set_id", "functional_id", "where"),
+    OUTBOUND,
+    ids=[o[3] for o in OUTBOUND],
+)
+async def test_a_canonical_document_is_delivered_as_its_x12_set(
+    tmp_path: Path,
+    document_type: str,
+    mapping: str,
+    number: str,
+    set_id: str,
+    functional_id: str,
+    where: tuple[str, str],
+) -> None:
+    example = REPO / "mappings" / "_base" / "examples" / f"{mapping}-1.json"
+    expected = json.loads(example.with_name(f"{mapping}-1.expected.json").read_text())
+    async with running_receiver({"/edi": Ok()}) as rx:
+        _setup(tmp_path, f"{rx.url}/edi", mapping=f"_base/{mapping}.yaml")
+        channel = {"name": "json", "partner": "acme", "document_type": document_type}
+        (tmp_path / "config" / "channels.yaml").write_text(yaml.safe_dump([channel]))
+        async with (
+            running_gateway(tmp_path) as (gw, base),
+            httpx.AsyncClient(auth=GatewayAuth(gw)) as client,
+        ):
+            mid = await post_json(client, base, json.loads(example.read_text()))
+            await eventually(lambda: _delivered(gw, mid))
+            [received] = rx.received_on("/edi")
+            raw = received.body
+            sets, summaries = decode_with_summaries(raw)
+            (xset,) = sets
+            assert xset.set_id == set_id
+            assert xset.issues == [] and xset.envelope_issues == []
+            assert all(s.issues == [] for s in summaries)
+            assert summaries[0].groups[0].header.functional_id == functional_id
+            segment, element = where
+            assert xset.tree[segment][element] == number
+            # what went out is what the mapping's own example says it writes, ST..SE
+            assert {k: v for k, v in xset.tree.items() if k not in ("ST", "SE")} == {
+                k: v for k, v in expected.items() if k not in ("ST", "SE")
+            }
+            assert _pyx12_errors(raw) == []
+            sent = await SqliteX12Control(gw.journal).get(
+                "acme", summaries[0].header.control_number
+            )
+            assert sent is not None and sent.kind == set_id and sent.message_id == mid
