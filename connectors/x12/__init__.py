@@ -13,7 +13,7 @@ Public surface::
     encode_interchange(sets, ...) -> bytes # tree -> X12 (encode.py): envelope, counts, checks
 """
 
-from connectors.x12._codes import PRODUCT_ID_QUALIFIER, CodeList, qualifier_list
+from connectors.x12._codes import PRODUCT_ID_QUALIFIER, CodeList, element_codes, qualifier_list
 from connectors.x12._decode import analyse_set, as_decoded, decode, decode_with_summaries
 from connectors.x12._duplicates import (
     DuplicateDetector,
@@ -77,6 +77,7 @@ __all__ = [
     "decode_set",
     "decode_with_summaries",
     "document_type",
+    "element_codes",
     "encode_interchange",
     "encode_set",
     "interchange_key",
