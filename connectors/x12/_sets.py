@@ -6,7 +6,11 @@ The notation is deliberately small so a new set is a few lines:
 - ``"REF+"``: a repeatable segment (always a list in the tree);
 - ``("N1", [...])``: a loop started by its first segment (always a list, key ``N1_loop``).
 
-Order and min/max counts are not enforced yet; a segment no definition expects is kept under
+Order is the list's: a segment that comes back to an earlier place in its level (a ``CUR``
+after the ``DTM`` of an 850 header) is a ``segment_out_of_order`` error. :data:`REQUIRED` names
+the segments and loops a level must hold (the standard's mandatory ones we are sure of); a
+missing one is a ``mandatory_segment_missing`` error. Max-use counts are not checked: a guessed
+limit would reject real partners' files. A segment no definition expects is kept under
 ``_other`` with a warning, so nothing is lost.
 """
 
@@ -15,6 +19,8 @@ from __future__ import annotations
 from typing import TypeAlias
 
 Node: TypeAlias = "str | tuple[str, list[Node]]"
+#: level trigger ("" for the set itself) -> segment ids and ``<TRIGGER>_loop`` keys it must hold
+Required: TypeAlias = dict[str, tuple[str, ...]]
 
 _N1: Node = ("N1", ["N1", "N2+", "N3+", "N4+", "NX2+", "REF+", "PER+", "FOB", "G61+", "TD5+"])
 _N9: Node = ("N9", ["N9", "DTM+", "MSG+"])
@@ -31,6 +37,10 @@ _PO1_BODY: list[Node] = ["PO1", "LIN+", "SI+", "CUR", "CN1", "PO3+", "CTP+", "PA
 _PO1_BODY += [_PID, "PWK+", "PO4+", "REF+", "PER+", "SAC+", "IT8", "CSH+", "ITD+", "DIS+"]
 _PO1_BODY += ["TAX+", "FOB+", "SDQ+", "DTM+", "TD1+", "TD5+", "TD3+", "TD4+", "MAN+", "MSG+"]
 _PO1_BODY += ["SPI+", "TC2+", "G53", "AMT+", "ACK+", "SCH+", "NTE+", _N1, ("SLN", ["SLN"])]
+
+_IT1_BODY: list[Node] = ["IT1", "CRC", "QTY+", "CUR", "IT3+", "TXI+", "CTP+", "PAM+", "MEA+"]
+_IT1_BODY += [_PID, "PWK+", "PKG+", "PO4", "ITD+", "REF+", "YNQ+", "PER+", "SDQ+", "DTM+", "CAD+"]
+_IT1_BODY += ["L7+", "SR", _SAC, ("SLN", ["SLN", "DTM+", "REF+", "PID+", "SAC+", "TC2+"]), _N1]
 
 STRUCTURES: dict[str, list[Node]] = {
     "850": ["BEG", *_HEAD, _N9, _N1, ("PO1", _PO1_BODY), *_TAIL],
@@ -72,12 +82,13 @@ STRUCTURES: dict[str, list[Node]] = {
         "CTT",
         "SE",
     ],
+    # 810: the standard's order (the N1 loop before ITD/DTM/FOB, line REF/DTM inside IT1);
+    # the common header segments after it, for partners who send more than the table lists.
     "810": [
         "BIG",
-        "NTE+",
-        *_HEAD,
-        _N1,
-        ("IT1", ["IT1", "CRC", "QTY+", "CUR", "IT3+", "TXI+", "CTP+", "PAM+", "MEA+", _PID]),
+        *["NTE+", "CUR", "REF+", "YNQ+", "PER+", _N1, "ITD+", "DTM+", "FOB", "PID+", "MEA+"],
+        *["PWK+", "PKG+", "L7", "BAL+", "INC", "PAM+", _LM, _N9, *_HEAD[1:]],
+        ("IT1", _IT1_BODY),
         "TDS",
         "TXI+",
         "CAD+",
@@ -331,3 +342,25 @@ STRUCTURES: dict[str, list[Node]] = {
 
 # Sets whose HL segments are nested by HL02 (parent id) after reading.
 HIERARCHICAL = frozenset({"856"})
+
+#: set id -> what its levels must hold: the beginning segment of every set, and the mandatory
+#: segments and loops of the X12 tables (the same in 4010 and 5010) that a document cannot do
+#: without. Only what the standard marks M everywhere; a partner's implementation guide may
+#: require more, which is the mapping's to check.
+REQUIRED: dict[str, Required] = {
+    "850": {"": ("BEG", "PO1_loop")},
+    "855": {"": ("BAK",)},
+    "856": {"": ("BSN", "HL_loop")},
+    "810": {"": ("BIG", "TDS")},
+    "940": {"": ("W05",)},
+    "945": {"": ("W06",)},
+    "943": {"": ("W06",)},
+    "944": {"": ("W17",)},
+    "180": {"": ("BGN",)},
+    "947": {"": ("W15",)},
+    "846": {"": ("BIA",)},
+    "812": {"": ("BCD",)},
+    "214": {"": ("B10",)},
+    "997": {"": ("AK1", "AK9"), "AK2": ("AK5",)},
+    "999": {"": ("AK1", "AK9"), "AK2": ("IK5",)},
+}

@@ -13,7 +13,7 @@ from functools import cache
 from typing import Any
 
 from connectors.x12._model import Issue, Separators, X12Set
-from connectors.x12._sets import HIERARCHICAL, STRUCTURES, Node
+from connectors.x12._sets import HIERARCHICAL, REQUIRED, STRUCTURES, Node, Required
 
 _SINGLE = 1
 _MULTI = 2
@@ -26,25 +26,35 @@ class _Level:
     starts the next one a level up.
     """
 
-    __slots__ = ("actions", "key", "trigger")
+    __slots__ = ("actions", "key", "order", "required", "trigger")
 
-    def __init__(self, trigger: str, nodes: list[Node]) -> None:
+    def __init__(self, trigger: str, nodes: list[Node], required: Required) -> None:
         self.trigger = trigger
         self.key = f"{trigger}_loop"
         self.actions: dict[str, int | _Level] = {}
-        for node in nodes:
+        # segment id -> (first, last) place it is listed at here; a segment listed twice (an
+        # NTE in the 940 header and after G62) is in order anywhere between
+        self.order: dict[str, tuple[int, int]] = {}
+        # (place, key) of each segment id (``X_loop`` for a loop) this level must hold
+        self.required: list[tuple[int, str]] = []
+        for place, node in enumerate(nodes):
+            sid = node[0] if isinstance(node, tuple) else node.removesuffix("+")
             if isinstance(node, tuple):
-                self.actions[node[0]] = _Level(node[0], node[1])
+                self.actions[sid] = _Level(sid, node[1], required)
             elif node.endswith("+"):
-                self.actions[node[:-1]] = _MULTI
+                self.actions[sid] = _MULTI
             elif node != trigger:
-                self.actions[node] = _SINGLE
+                self.actions[sid] = _SINGLE
+            self.order[sid] = (self.order.get(sid, (place, place))[0], place)
+        for key in required.get(trigger, ()):
+            sid = key.removesuffix("_loop")
+            self.required.append((self.order[sid][0], key))
 
 
 @cache
 def _compiled(set_id: str) -> _Level | None:
     nodes = STRUCTURES.get(set_id)
-    return None if nodes is None else _Level("", ["ST", *nodes])
+    return None if nodes is None else _Level("", ["ST", *nodes], REQUIRED.get(set_id, {}))
 
 
 _NAMES: dict[str, list[str]] = {}
@@ -82,6 +92,7 @@ def build_tree(xset: X12Set) -> None:  # noqa: PLR0912, PLR0915 - hot loop, one 
         xset.tree = root
         return
     stack: list[tuple[_Level, dict[str, Any]]] = [(root_level, root)]
+    last = [0]  # per stack entry: the furthest place (``_Level.order``) reached there
     hl_flat: list[dict[str, Any]] = []
     hierarchical = xset.set_id in HIERARCHICAL
     comp = seps.component
@@ -104,7 +115,18 @@ def build_tree(xset: X12Set) -> None:  # noqa: PLR0912, PLR0915 - hot loop, one 
                 depth -= 1
                 continue
             if depth + 1 < len(stack):
+                for closed, (closed_level, closed_node) in enumerate(stack[depth + 1 :]):
+                    since = last[depth + 1 + closed]
+                    _check_required(closed_level, closed_node, since, xset, seg, position)
                 del stack[depth + 1 :]
+                del last[depth + 1 :]
+            first, latest = level.order[sid]
+            if latest < last[depth]:
+                xset.issues.append(_out_of_order(level, sid, last[depth], xset, seg, position))
+            elif first > last[depth]:
+                if level.required:  # a required segment between the two places was skipped
+                    _check_required(level, node, last[depth], xset, seg, position, first)
+                last[depth] = first
             if act is _MULTI:
                 same = node.get(sid)
                 if same is None:
@@ -122,6 +144,7 @@ def build_tree(xset: X12Set) -> None:  # noqa: PLR0912, PLR0915 - hot loop, one 
                 else:
                     loops.append(instance)
                 stack.append((act, instance))
+                last.append(0)
                 if hierarchical and sid == "HL":
                     hl_flat.append(instance)
             break
@@ -139,9 +162,66 @@ def build_tree(xset: X12Set) -> None:  # noqa: PLR0912, PLR0915 - hot loop, one 
                     set_position=position,
                 )
             )
+    if xset.segments:
+        end = xset.segments[-1]
+        for (open_level, open_node), since in zip(stack, last, strict=True):
+            _check_required(open_level, open_node, since, xset, end, len(xset.segments))
     if hl_flat:
         _nest_hl(root, hl_flat, xset)
     xset.tree = root
+
+
+def _out_of_order(  # noqa: PLR0917 - the hot loop's one exit for this error
+    level: _Level, sid: str, place: int, xset: X12Set, seg: Any, position: int
+) -> Issue:
+    after = next(k for k, v in level.order.items() if v[0] == place)
+    if isinstance(level.actions.get(after), _Level):
+        after = f"the {after} loop"
+    where = f"the {level.trigger} loop" if level.trigger else f"the {xset.set_id} set"
+    return Issue(
+        "warning",
+        "segment_out_of_order",
+        f"decode: {sid} comes after {after} in {where}; the {xset.set_id} structure puts it "
+        "before (kept where it was)",
+        seg.offset,
+        seg.number,
+        sid,
+        set_position=position,
+    )
+
+
+def _check_required(  # noqa: PLR0917 - called from the hot loop
+    level: _Level,
+    node: dict[str, Any],
+    since: int,
+    xset: X12Set,
+    seg: Any,
+    position: int,
+    before: int = 1 << 30,
+) -> None:
+    """Add a ``mandatory_segment_missing`` error per required key ``node`` lacks in a range.
+
+    The range is the places after ``since`` and before ``before``.
+
+    Checked when the level moves past the missing segment's place (or closes), so the position
+    is that of the segment where it should have come: the first one after its place.
+    """
+    for place, key in level.required:
+        if since < place < before and key not in node:
+            sid = key.removesuffix("_loop")
+            where = f"the {level.trigger} loop" if level.trigger else f"the {xset.set_id} set"
+            xset.issues.append(
+                Issue(
+                    "error",
+                    "mandatory_segment_missing",
+                    f"decode: {where} has no {sid}; the {xset.set_id} structure requires one "
+                    f"before {seg.id}",
+                    seg.offset,
+                    seg.number,
+                    sid,
+                    set_position=position,
+                )
+            )
 
 
 def _put(

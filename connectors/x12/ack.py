@@ -68,7 +68,14 @@ AckKind = Literal["997", "999"]
 Ta1Policy = Literal["never", "on_error", "always"]
 
 # reader issue code -> AK304/IK304 segment syntax error code; element issues are "8" + AK4
-_SEGMENT_CODES = {"bad_segment_id": "1", "segment_outside_envelope": "2"}
+_SEGMENT_CODES = {
+    "bad_segment_id": "1",
+    "segment_outside_envelope": "2",
+    "mandatory_segment_missing": "3",
+    "segment_out_of_order": "7",
+}
+# warnings an AK3/IK3 names although the set is accepted (AK5 ``E``, errors noted)
+_NOTED_WARNINGS = frozenset({"segment_out_of_order"})
 # reader issue code -> AK403/IK403 data element error code
 _ELEMENT_CODES_997 = {
     "too_many_elements": "3",
@@ -355,13 +362,19 @@ def _set_ack(xset: X12Set, warnings: list[Issue]) -> SetAck:
         start <= w.offset < end for w in warnings
     )
     status: Literal["A", "E", "R"] = "R" if errors else ("E" if warned else "A")
+    named = [
+        _with_position(i, xset)
+        for i in xset.issues
+        if (i.severity == "error" and i.code not in _SET_CODES) or i.code in _NOTED_WARNINGS
+    ]
+    named.sort(key=lambda i: i.set_position)  # AK3s in the order of the set's segments
     return SetAck(
         set_id=xset.set_id,
         control_number=xset.control_number,
         status=status,
         set_codes=list(dict.fromkeys(codes))[:_MAX_AK9_CODES],
-        errors=[_with_position(i, xset) for i in errors if i.code not in _SET_CODES],
-        business_unit=_business_unit(xset) if errors else None,
+        errors=named,
+        business_unit=_business_unit(xset) if named else None,
     )
 
 

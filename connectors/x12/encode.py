@@ -37,7 +37,7 @@ from connectors.errors import StageError
 from connectors.text import is_digits
 from connectors.x12._element_defs import ElementDef, element_defs
 from connectors.x12._model import Separators
-from connectors.x12._sets import HIERARCHICAL, STRUCTURES, Node
+from connectors.x12._sets import HIERARCHICAL, REQUIRED, STRUCTURES, Node, Required
 
 #: X12 transaction set id -> GS01 functional identifier code (element 479).
 FUNCTIONAL_IDS: dict[str, str] = {
@@ -111,16 +111,17 @@ class Level:
     order: tuple[tuple[str, Level | None], ...]  # (key, None) for a segment, (loop key, level)
     keys: frozenset[str]
     nested_hl: bool
+    required: tuple[str, ...] = ()  # keys a tree must have here (``_sets.REQUIRED``)
 
 
-def _build(trigger: str, nodes: list[Node], hierarchical: bool) -> Level:
+def _build(trigger: str, nodes: list[Node], hierarchical: bool, required: Required) -> Level:
     order: list[tuple[str, Level | None]] = []
     seen: set[str] = set()
     for node in nodes:
         if isinstance(node, tuple):
             key = f"{node[0]}_loop"
             if key not in seen:
-                order.append((key, _build(node[0], node[1], hierarchical)))
+                order.append((key, _build(node[0], node[1], hierarchical, required)))
                 seen.add(key)
             continue
         sid = node.removesuffix("+")
@@ -130,7 +131,7 @@ def _build(trigger: str, nodes: list[Node], hierarchical: bool) -> Level:
         seen.add(sid)
     nested = hierarchical and trigger == "HL"
     keys = set(seen) | ({trigger} if trigger else set()) | ({"HL_loop"} if nested else set())
-    return Level(trigger, tuple(order), frozenset(keys), nested)
+    return Level(trigger, tuple(order), frozenset(keys), nested, required.get(trigger, ()))
 
 
 @cache
@@ -144,7 +145,7 @@ def structure(set_id: str) -> Level:
             code="x12_unknown_set",
             found=set_id,
         )
-    return _build("", nodes, set_id in HIERARCHICAL)
+    return _build("", nodes, set_id in HIERARCHICAL, REQUIRED.get(set_id, {}))
 
 
 # -- values --------------------------------------------------------------------------------------
@@ -322,6 +323,15 @@ class _Body:
         for key in node:
             if key not in level.keys and not (not level.trigger and key in ("ST", "SE")):
                 raise _unknown(level, key, path, self.set_id)
+        for key in level.required:
+            if key not in node:
+                where = f"the {level.trigger} loop" if level.trigger else "the set's top level"
+                raise EncodeError(
+                    f"encode: {self.set_id} {path or '(root)'}: {where} has no {key!r}; the "
+                    f"{self.set_id} structure requires it",
+                    code="x12_missing_segment",
+                    path=f"{path}.{key}" if path else key,
+                )
         for key, sub in level.order:
             if key not in node:
                 continue

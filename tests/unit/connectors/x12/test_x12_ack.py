@@ -117,7 +117,8 @@ EXACT = [
         "999",
         {
             "AK1": [["SH", "000000089", "004010"]],
-            "IK3": [["HL", "17", "8"]],
+            # PRF and REF after the N1 loop of an HL: out of order (7), noted; the HL error rejects
+            "IK3": [["PRF", "12", "7"], ["REF", "13", "7"], ["HL", "17", "8"]],
             "IK4": [["2", "7"]],
             "IK5": [["R", "4", "5"]],
             "AK9": [["R", "1", "1", "0"]],
@@ -316,3 +317,16 @@ def test_echoed_values_are_cut_to_what_the_element_can_carry(maps: Path) -> None
     [ak2] = codes(ack, "AK2")
     assert ak2 == ["850", "000000000"]
     assert validate(ack, maps) == [], ack.text
+
+
+def test_structure_errors_are_named_in_the_acknowledgement(maps: Path) -> None:
+    # no BEG: rejected with AK304 3; a CUR after the N1 loop: accepted, noted with AK304 7
+    no_beg = po_850(1)[1:]
+    late_cur = [*po_850(1)[:5], ["CUR", "BY", "USD"], *po_850(1)[5:]]
+    raw = interchange([no_beg, late_cur]).encode()
+    for kind, prefix in (("997", "AK"), ("999", "IK")):
+        [ack] = build_acks(raw, kind=kind, now=NOW, counter=sequence())  # type: ignore[arg-type]
+        assert validate(ack, maps) == []
+        assert codes(ack, f"{prefix}3") == [["BEG", "2", "3"], ["CUR", "7", "7"]]
+        assert codes(ack, f"{prefix}5") == [["R", "5"], ["E"]]
+        assert codes(ack, "AK9") == [["P", "2", "2", "1"]]

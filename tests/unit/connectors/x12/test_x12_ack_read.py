@@ -70,7 +70,11 @@ def test_an_ack_without_ak9_is_incomplete() -> None:
     raw = interchange([[["AK1", "PO", "1"], ["AK2", "850", "0001"], ["AK5", "A"]]], set_id="997")
     with pytest.raises(DecodeError) as caught:
         read_acks(raw.replace("GS*PO", "GS*FA").encode())
-    assert (caught.value.code, caught.value.path) == ("ack_incomplete", "AK9")
+    assert (caught.value.code, caught.value.path) == (
+        "mandatory_segment_missing",
+        "AK9 at set position 5",
+    )
+    assert "the 997 set has no AK9" in str(caught.value)
 
 
 def test_only_997_and_999_sets_are_read() -> None:

@@ -51,6 +51,8 @@ def test_inspect_includes_structure_and_syntax_errors() -> None:
     assert [(i["code"], i["segment_no"]) for i in xset["issues"]] == [
         ("line_break_in_segment", 13),
         ("se01", 24),
+        ("segment_out_of_order", 14),  # PRF and REF after the HL's N1 loop
+        ("segment_out_of_order", 15),
         ("hl_parent_missing", 19),
     ]
     assert xset["accepted"] is False

@@ -21,7 +21,7 @@ from test_x12_ack import NOW, maps, validate  # noqa: F401 - maps: the pyx12 map
 from connectors.x12 import Reader, Segment, Separators, decode_with_summaries
 from connectors.x12._element_defs import element_defs
 from connectors.x12._rules import ELEMENTS
-from connectors.x12._sets import HIERARCHICAL, STRUCTURES, Node
+from connectors.x12._sets import HIERARCHICAL, REQUIRED, STRUCTURES, Node, Required
 from connectors.x12.ack import Acknowledgement, build_acks, sequence
 from connectors.x12.encode import (
     FUNCTIONAL_IDS,
@@ -114,15 +114,18 @@ def _segment(sid: str) -> st.SearchStrategy[dict[str, Any]]:
 
 
 @st.composite
-def _body(draw: st.DrawFn, level: Level, depth: int, hierarchical: bool) -> dict[str, Any]:
+def _body(
+    draw: st.DrawFn, level: Level, depth: int, hierarchical: bool, required: Required
+) -> dict[str, Any]:
     trigger, entries = level
     node: dict[str, Any] = {}
+    must = required.get(trigger, ())  # the structure's mandatory keys are always drawn
     if trigger:
         node[trigger] = draw(_segment(trigger))
     captured: set[str] = set()
     for key, kind, sub in entries:
         sid = sub[0] if kind == "loop" else key
-        if sid in captured or not draw(st.booleans()):
+        if sid in captured or (key not in must and not draw(st.booleans())):
             continue
         if kind == "single":
             node[key] = draw(_segment(key))
@@ -134,18 +137,22 @@ def _body(draw: st.DrawFn, level: Level, depth: int, hierarchical: bool) -> dict
                 1 if sub[0] in {s for k, c, s2 in sub[1] if c == "loop" for s in _reach(s2)} else 2
             )
             node[key] = draw(
-                st.lists(_body(sub, depth + 1, hierarchical), min_size=1, max_size=most)
+                st.lists(_body(sub, depth + 1, hierarchical, required), min_size=1, max_size=most)
             )
             captured |= inner | {sub[0]}
     if hierarchical and trigger == "HL" and depth < 3 and draw(st.booleans()):
-        node["HL_loop"] = draw(st.lists(_body(level, depth + 1, hierarchical), max_size=2))
+        node["HL_loop"] = draw(
+            st.lists(_body(level, depth + 1, hierarchical, required), max_size=2)
+        )
         if not node["HL_loop"]:
             del node["HL_loop"]
     return node
 
 
 TREES = st.sampled_from(sorted(STRUCTURES)).flatmap(
-    lambda sid: st.tuples(st.just(sid), _body(LEVELS[sid], 0, sid in HIERARCHICAL))
+    lambda sid: st.tuples(
+        st.just(sid), _body(LEVELS[sid], 0, sid in HIERARCHICAL, REQUIRED.get(sid, {}))
+    )
 )
 SEPARATORS = st.sampled_from(
     [

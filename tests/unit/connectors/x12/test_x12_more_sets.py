@@ -114,7 +114,10 @@ def _interchange(body: list[str]) -> bytes:
         st.tuples(
             st.sampled_from(["AA", "AU", "55", "07"]),
             st.integers(min_value=-999, max_value=999),
-            st.lists(st.sampled_from(["G69*Widget", "N9*LT*LOT-1", "N9*LU*A-1"]), max_size=3),
+            # in the W19 loop's order: G69 before N9
+            st.lists(st.sampled_from(["G69*Widget", "N9*LT*LOT-1", "N9*LU*A-1"]), max_size=3).map(
+                sorted
+            ),
         ),
         min_size=1,
         max_size=6,

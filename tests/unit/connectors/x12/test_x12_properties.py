@@ -49,7 +49,9 @@ def test_round_trip(
     for xset, body in zip(out, sets, strict=True):
         got = [[s.id, *s.elements] for s in xset.segments[1:-1]]
         assert got == [[s[0], *s[1:]] for s in body]
-        assert not [i for i in xset.issues if i.code not in ("unexpected_segment", "syntax_note")]
+        # the bodies are random segments, not an 850's structure: only the tokens must survive
+        structure = ("unexpected_segment", "syntax_note", "mandatory_segment_missing")
+        assert not [i for i in xset.issues if i.code not in (*structure, "segment_out_of_order")]
     (summary,) = summaries
     assert summary.header.control_number == ctl
     assert summary.closed

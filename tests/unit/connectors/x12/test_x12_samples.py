@@ -77,6 +77,9 @@ ISSUES: dict[str, set[tuple[str, int, str, str]]] = {
         ("line_break_in_segment", 13, "N1", ""),
         ("se01", 24, "SE", "SE01"),
         ("hl_parent_missing", 19, "HL", "HL02"),
+        # PRF and REF after the N1 loop of an HL: the 856 table puts them before it
+        ("segment_out_of_order", 14, "PRF", ""),
+        ("segment_out_of_order", 15, "REF", ""),
     },
     "940/edieng_940_bad_se01.edi": {
         ("se01", 11, "SE", "SE01"),

@@ -90,7 +90,7 @@ def test_unknown_set_gets_a_flat_tree_of_lists() -> None:
 
 
 def test_unexpected_segment_is_kept_with_a_warning() -> None:
-    body = [*po_850(1)[:2], ["ZZZ", "X"]]
+    body = [*po_850(1)[:2], ["ZZZ", "X"], *po_850(1)[2:]]
     (xset,) = decode(interchange([body]).encode())
     assert xset.tree["_other"] == [{"ZZZ": {"ZZZ01": "X"}}]
     assert [(i.code, i.set_position) for i in xset.issues] == [("unexpected_segment", 4)]
@@ -131,3 +131,55 @@ def test_sample_trees_follow_their_structures() -> None:
     t856: Any = _sample_tree("856/edieng_856_crossdock.edi")
     assert _shape(t856)[0][0] == "S"
     assert [o[0] for o in _shape(t856)[0][1]] == ["O", "O"]
+
+
+def test_a_segment_back_at_an_earlier_place_is_out_of_order_and_kept() -> None:
+    # CUR belongs before the 850's N1 loop; after it, the set is read on and the CUR is kept
+    body = [*po_850(1)[:5], ["CUR", "BY", "USD"], *po_850(1)[5:]]
+    (xset,) = decode(interchange([body]).encode())
+    [issue] = xset.issues
+    assert (issue.severity, issue.code, issue.segment_id, issue.set_position) == (
+        "warning",
+        "segment_out_of_order",
+        "CUR",
+        7,
+    )
+    assert "CUR comes after the N1 loop in the 850 set" in issue.message
+    assert xset.tree["CUR"] == {"CUR01": "BY", "CUR02": "USD"}
+    assert xset.accepted
+
+
+def test_a_segment_listed_twice_is_in_order_at_either_place() -> None:
+    # the 940 header lists NTE both before the N1 loop and after G62
+    body = [["W05", "N", "ORDER1"], ["NTE", "GEN", "FIRST"], ["N1", "ST", "STORE"]]
+    body += [["G62", "10", "20240101"], ["NTE", "GEN", "SECOND"], ["LX", "1"]]
+    body += [["W01", "1", "EA", "", "VN", "SKU1"], ["W76", "1"]]
+    (xset,) = decode(interchange([body], set_id="940").encode())
+    assert [i.code for i in xset.issues] == []
+    assert [n["NTE02"] for n in xset.tree["NTE"]] == ["FIRST", "SECOND"]
+
+
+@pytest.mark.parametrize(
+    ("set_id", "body", "missing", "position"),
+    [
+        ("850", [["REF", "DP", "038"], ["PO1", "1", "1", "EA"]], ["BEG"], 2),
+        ("850", po_850(1)[:5], ["PO1"], 7),
+        ("856", [["BSN", "00", "S1", "20240101", "1200"], ["CTT", "0"]], ["HL"], 3),
+        ("810", [["BIG", "20240101", "INV1"], ["IT1", "1", "1", "EA", "2"]], ["TDS"], 4),
+        (
+            "997",
+            [["AK1", "PO", "1"], ["AK2", "850", "0001"], ["AK9", "A", "1", "1", "1"]],
+            ["AK5"],
+            4,
+        ),
+    ],
+)
+def test_a_mandatory_segment_missing_rejects_the_set_at_the_place_it_should_have_been(
+    set_id: str, body: list[list[str]], missing: list[str], position: int
+) -> None:
+    (xset,) = decode(interchange([body], set_id=set_id).encode())
+    found = [i for i in xset.issues if i.code == "mandatory_segment_missing"]
+    assert [(i.segment_id, i.set_position, i.severity) for i in found] == [
+        (sid, position, "error") for sid in missing
+    ]
+    assert not xset.accepted
