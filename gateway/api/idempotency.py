@@ -22,6 +22,13 @@ restarts; they expire after ``settings.idempotency_ttl`` seconds (default one da
 claim purges a few expired records), and a request that died mid-way frees its
 key after ``settings.idempotency_lease`` seconds (default 60).
 
+Claims come in two kinds. By default the key is claimed (a ``running`` row with a lease) before
+the handler runs, its answer stored after: right for any handler, whatever its effects. A route
+made with ``deferred=True`` has one effect, the message its handler accepts through
+:meth:`PendingKey.accept`, so the key is claimed in that same writer job: one transaction per
+keyed POST instead of three, and no lease to wait out after a crash. The canonical resources
+(``POST /v1/orders``...) are deferred.
+
 This is ASGI middleware rather than handler code so it wraps any POST handler unchanged. It runs
 before the route's guards: it authenticates the bearer token itself only to learn the client,
 and the guard still decides access when the handler runs (a refused request releases the key).
@@ -35,7 +42,7 @@ import hashlib
 import inspect
 import re
 import time
-from typing import Any
+from typing import Any, Literal
 
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
@@ -46,6 +53,7 @@ from gateway.api.auth import authenticate
 from gateway.api.problems import ProblemError
 from gateway.journal import NewMessage
 from gateway.journal.idempotency import (
+    Claim,
     IdempotencyStore,
     KeyRef,
     StoredResponse,
@@ -99,12 +107,17 @@ def parse_key(value: str) -> str:
     return key
 
 
-def idempotency(*, required: bool = False, ttl: float | None = None) -> DefineMiddleware:
+def idempotency(
+    *, required: bool = False, ttl: float | None = None, deferred: bool = False
+) -> DefineMiddleware:
     """Route middleware giving a POST handler Idempotency-Key semantics (see module docstring).
 
     ``ttl`` overrides the settings for this route (seconds a stored response is replayed).
+    ``deferred=True`` is for a handler whose one effect is the message it accepts through
+    :meth:`PendingKey.accept`: the key is claimed in that same writer job (see
+    :class:`IdempotencyMiddleware`).
     """
-    return DefineMiddleware(IdempotencyMiddleware, required=required, ttl=ttl)
+    return DefineMiddleware(IdempotencyMiddleware, required=required, ttl=ttl, deferred=deferred)
 
 
 async def store_of(scope: Scope) -> IdempotencyStore:
@@ -125,18 +138,32 @@ class PendingKey:
     message and store that answer in one transaction, instead of the middleware storing it after.
     """
 
-    __slots__ = ("completed", "ref", "store", "ttl")
+    __slots__ = ("completed", "deferred", "ref", "store", "taken", "ttl")
 
-    def __init__(self, store: IdempotencyStore, ref: KeyRef, ttl: float) -> None:
-        self.store, self.ref, self.ttl = store, ref, ttl
+    def __init__(
+        self, store: IdempotencyStore, ref: KeyRef, ttl: float, *, deferred: bool = False
+    ) -> None:
+        self.store, self.ref, self.ttl, self.deferred = store, ref, ttl, deferred
         self.completed = False
+        self.taken: Claim | None = None
 
     async def accept(self, message: NewMessage, response: StoredResponse) -> None:
-        """Journal ``message`` and complete the key with ``response`` (the exact answer)."""
-        await self.store.accept_completing(
-            message, self.ref, response, now=time.time(), ttl=self.ttl
-        )
+        """Journal ``message`` and complete the key with ``response`` (the exact answer).
+
+        Under a deferred claim the key may turn out to be taken (answered already, or by
+        another body): then nothing is journaled and this raises the problem to answer (the
+        middleware sends a stored answer instead of it on a replay).
+        """
+        now = time.time()
+        if not self.deferred:
+            await self.store.accept_completing(message, self.ref, response, now=now, ttl=self.ttl)
+            self.completed = True
+            return
+        claim = await self.store.accept_claiming(message, self.ref, response, now=now, ttl=self.ttl)
         self.completed = True
+        if claim.outcome != "new":
+            self.taken = claim
+            raise refusal(claim, self.ref)
 
 
 _PENDING = "crossdock.idempotency"
@@ -151,10 +178,19 @@ def pending_key(scope: Scope) -> PendingKey | None:
 class IdempotencyMiddleware:
     """Claims the key, runs the handler once, stores a 2xx answer, replays it on retries."""
 
-    def __init__(self, app: ASGIApp, required: bool = False, ttl: float | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        required: bool = False,
+        ttl: float | None = None,
+        deferred: bool = False,
+    ) -> None:
         self.app = app
         self.required = required
         self.ttl = ttl
+        self.deferred = deferred
+        # deferred claims: (client, method, path, key) -> fingerprint, while its request runs here
+        self._running: dict[tuple[str, str, str, str], str] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass through anything without a key; otherwise claim, run or replay."""
@@ -209,30 +245,16 @@ class IdempotencyMiddleware:
         method, path = str(scope.get("method", "")), scope["path"]
         fingerprint = hashlib.sha256(body).hexdigest()
         ref = KeyRef(client=client, method=method, path=path, key=key, fingerprint=fingerprint)
+        if self.deferred:
+            await self._run_deferred(scope, receive, send, store=store, ref=ref, ttl=ttl, body=body)
+            return
         claim = await store.claim(ref, now=time.time(), lease=lease, ttl=ttl)
         if claim.outcome != "new":
             # the handler will not run, so its guards would not either: a replay still needs
             # the scopes (and spends quota) that running it would
             await _run_guards(scope, receive)
-        if claim.outcome == "mismatch":
-            raise ProblemError(
-                422,
-                "idempotency_key_reused",
-                "Idempotency-Key reused with another body",
-                f"key {key!r} was first used on {method} {path} with a different request body; "
-                "use a new key for a new request (the first request is unaffected)",
-                idempotency_key=key,
-            )
-        if claim.outcome == "running":
-            raise ProblemError(
-                409,
-                "idempotency_key_in_use",
-                "Request with this Idempotency-Key in progress",
-                f"the first request with key {key!r} on {method} {path} has not finished; "
-                "retry after it has, and the same answer will be replayed",
-                idempotency_key=key,
-                headers={"Retry-After": "1"},
-            )
+        if claim.outcome in ("mismatch", "running"):
+            raise refusal(claim, ref)
         if claim.outcome == "replay":
             assert claim.response is not None
             await _send_stored(send, claim.response, replayed=True)
@@ -259,6 +281,82 @@ class IdempotencyMiddleware:
             await store.release(ref)
         for message in captured:
             await send(message)
+
+    async def _run_deferred(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        *,
+        store: IdempotencyStore,
+        ref: KeyRef,
+        ttl: float,
+        body: bytes,
+    ) -> None:
+        """Run the handler at once; its :meth:`PendingKey.accept` claims the key as it writes.
+
+        One writer job per keyed request instead of three (claim, accept, complete). A second
+        request with the key while the first runs in this process is refused from memory; across
+        processes the writer job decides: the later one finds the first's answer and replays it
+        (or 422s another body), and nothing it did was written.
+        """
+        running = self._running.get(ref.pk)
+        if running is not None:
+            await _run_guards(scope, receive)  # the handler will not run: its guards must
+            outcome: Literal["running", "mismatch"] = (
+                "running" if running == ref.fingerprint else "mismatch"
+            )
+            raise refusal(Claim(outcome=outcome), ref)
+        self._running[ref.pk] = ref.fingerprint
+        pending = PendingKey(store, ref, ttl, deferred=True)
+        scope.setdefault("state", {})[_PENDING] = pending
+        captured: list[Message] = []
+
+        async def capture(message: Message) -> None:
+            captured.append(message)
+
+        try:
+            await self.app(scope, _replay_body(body, receive), capture)
+        finally:
+            del self._running[ref.pk]
+        if pending.taken is not None and pending.taken.response is not None:
+            await _send_stored(send, pending.taken.response, replayed=True)
+            return
+        response = _response_of(captured)
+        if not pending.completed and response is not None and 200 <= response.status < 300:
+            # a handler that answered without PendingKey.accept: store its answer after it
+            claim = await store.claim(ref, now=time.time(), lease=0.0, ttl=ttl)
+            if claim.outcome == "new":
+                await store.complete(ref, response, now=time.time(), ttl=ttl)
+        for message in captured:
+            await send(message)
+
+
+def refusal(claim: Claim, ref: KeyRef) -> ProblemError:
+    """The problem answering a request whose key is taken: 422 (another body) or 409.
+
+    A replay has no problem to answer: it gets the stored response (this one is a 409 only for
+    a caller that cannot send it).
+    """
+    key, where = ref.key, f"{ref.method} {ref.path}"
+    if claim.outcome == "mismatch":
+        return ProblemError(
+            422,
+            "idempotency_key_reused",
+            "Idempotency-Key reused with another body",
+            f"key {key!r} was first used on {where} with a different request body; "
+            "use a new key for a new request (the first request is unaffected)",
+            idempotency_key=key,
+        )
+    return ProblemError(
+        409,
+        "idempotency_key_in_use",
+        "Request with this Idempotency-Key in progress",
+        f"the first request with key {key!r} on {where} has not finished; "
+        "retry after it has, and the same answer will be replayed",
+        idempotency_key=key,
+        headers={"Retry-After": "1"},
+    )
 
 
 async def _run_guards(scope: Scope, receive: Receive) -> None:

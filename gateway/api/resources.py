@@ -194,7 +194,7 @@ def resource(
         description=f"Needs scope {write}. Strict contract validation (422 lists every field); "
         "202 once journaled; honours Idempotency-Key.",
         guards=[governed(write, route=f"{name}.create")],
-        middleware=[idempotency()],
+        middleware=[idempotency(deferred=True)],
         responses=create_responses(document_type),
     )
     async def create(request: Request[Any, Any, Any]) -> Response[bytes]:

@@ -74,6 +74,11 @@ class SqliteWriter:
         self._queue.put(_STOP)
         await asyncio.to_thread(thread.join)
 
+    @property
+    def waiting(self) -> int:
+        """Jobs queued and not yet taken into a group (approximate, as ``Queue.qsize`` is)."""
+        return self._queue.qsize()
+
     async def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
         """Run ``job`` in the writer's transaction; returns once the group is committed."""
         if self._thread is None:

@@ -129,6 +129,25 @@ class IdempotencyStore(abc.ABC):
         """
 
     @abc.abstractmethod
+    async def accept_claiming(
+        self,
+        message: NewMessage,
+        ref: KeyRef,
+        response: StoredResponse,
+        *,
+        now: float,
+        ttl: float,
+    ) -> Claim:
+        """Claim the key and, if it is free, accept ``message`` and store ``response``: ONE job.
+
+        For a handler whose only effect is that message (a deferred claim, see
+        :class:`gateway.api.idempotency.IdempotencyMiddleware`): nothing is written before
+        the answer is known, so there is no running row and no lease. ``new`` when the message
+        was accepted; otherwise why not (``replay``, ``mismatch``, ``running``), and nothing
+        was written.
+        """
+
+    @abc.abstractmethod
     async def purge(self, now: float, limit: int = 10_000) -> int:
         """Delete up to ``limit`` expired rows; returns how many."""
 
@@ -150,34 +169,17 @@ class SqliteIdempotencyStore(IdempotencyStore):
         ttl: float,
     ) -> Claim:
         """One job: purge a few expired rows, read the key's row, take it over if free."""
-        pk = ref.pk
-        fingerprint = ref.fingerprint
 
         def job(conn: sqlite3.Connection) -> Claim:
             _purge(conn, now, PURGE_BATCH)
-            row = conn.execute(
-                "SELECT fingerprint, state, lease_until, expires_at, status, headers, body,"
-                " created_at FROM idempotency_keys"
-                " WHERE client = ? AND method = ? AND path = ? AND key = ?",
-                pk,
-            ).fetchone()
-            live = row is not None and row[3] > now
-            if live and row[1] == "running" and row[2] <= now:
-                live = False  # its request died mid-way: the lease frees the key
-            if live:
-                if row[0] != fingerprint:
-                    return Claim(outcome="mismatch", created_at=row[7])
-                if row[1] == "running":
-                    return Claim(outcome="running", created_at=row[7])
-                stored = StoredResponse(
-                    status=row[4], headers=_headers_decode(row[5]), body=bytes(row[6])
-                )
-                return Claim(outcome="replay", response=stored, created_at=row[7])
+            taken = _live_claim(conn, ref, now)
+            if taken is not None:
+                return taken
             conn.execute(
                 "INSERT OR REPLACE INTO idempotency_keys (client, method, path, key,"
                 " fingerprint, state, created_at, lease_until, expires_at)"
                 " VALUES (?, ?, ?, ?, ?, 'running', ?, ?, ?)",
-                (*pk, fingerprint, now, now + lease, now + max(ttl, lease)),
+                (*ref.pk, ref.fingerprint, now, now + lease, now + max(ttl, lease)),
             )
             return Claim(outcome="new", created_at=now)
 
@@ -213,6 +215,42 @@ class SqliteIdempotencyStore(IdempotencyStore):
 
         return await self._journal.writer.run(job)
 
+    async def accept_claiming(
+        self,
+        message: NewMessage,
+        ref: KeyRef,
+        response: StoredResponse,
+        *,
+        now: float,
+        ttl: float,
+    ) -> Claim:
+        """One writer job: claim the key already answered, or accept the message and store it."""
+
+        def job(conn: sqlite3.Connection) -> Claim:
+            _purge(conn, now, PURGE_BATCH)
+            taken = _live_claim(conn, ref, now)
+            if taken is not None:
+                return taken
+            insert_message(conn, message)
+            conn.execute(
+                "INSERT OR REPLACE INTO idempotency_keys (client, method, path, key,"
+                " fingerprint, state, created_at, lease_until, expires_at, status, headers, body)"
+                " VALUES (?, ?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?)",
+                (
+                    *ref.pk,
+                    ref.fingerprint,
+                    now,
+                    now,
+                    now + ttl,
+                    response.status,
+                    _headers_encode(response.headers),
+                    response.body,
+                ),
+            )
+            return Claim(outcome="new", created_at=now)
+
+        return await self._journal.writer.run(job)
+
     async def release(self, ref: KeyRef) -> bool:
         """Delete our running row so a retry with this key runs afresh."""
 
@@ -229,6 +267,25 @@ class SqliteIdempotencyStore(IdempotencyStore):
     async def purge(self, now: float, limit: int = 10_000) -> int:
         """Delete expired rows (stored responses and abandoned claims alike)."""
         return await self._journal.writer.run(lambda conn: _purge(conn, now, limit))
+
+
+def _live_claim(conn: sqlite3.Connection, ref: KeyRef, now: float) -> Claim | None:
+    """Why ``ref`` cannot run now (replay, mismatch, running), or None if its key is free."""
+    row = conn.execute(
+        "SELECT fingerprint, state, lease_until, expires_at, status, headers, body, created_at"
+        " FROM idempotency_keys WHERE client = ? AND method = ? AND path = ? AND key = ?",
+        ref.pk,
+    ).fetchone()
+    if row is None or row[3] <= now:
+        return None
+    if row[1] == "running" and row[2] <= now:
+        return None  # its request died mid-way: the lease frees the key
+    if row[0] != ref.fingerprint:
+        return Claim(outcome="mismatch", created_at=row[7])
+    if row[1] == "running":
+        return Claim(outcome="running", created_at=row[7])
+    stored = StoredResponse(status=row[4], headers=_headers_decode(row[5]), body=bytes(row[6]))
+    return Claim(outcome="replay", response=stored, created_at=row[7])
 
 
 def _complete(

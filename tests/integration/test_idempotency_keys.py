@@ -142,6 +142,48 @@ async def test_second_request_while_the_first_runs_is_409(tmp_path: Path) -> Non
         assert replay.headers["idempotent-replayed"] == "true"
 
 
+async def test_a_resource_claims_its_key_as_it_journals(tmp_path: Path) -> None:
+    """/v1/orders claims the key in the writer job that journals the order (no claim row).
+
+    While the first request waits for the writer, a second with the key is 409 (another body
+    422) from the process's own record, and exactly one order is journaled.
+    """
+    import threading
+
+    write_config(tmp_path, {})
+    async with (
+        rest_gateway(tmp_path, workers_enabled=False) as (gw, base),
+        httpx.AsyncClient(base_url=base) as client,
+    ):
+        headers = {**await partner_headers(gw), **key("deferred-1")}
+        writer = gw.journal.writer  # type: ignore[attr-defined]
+        held, go = threading.Event(), threading.Event()
+
+        def hold(_conn: Any) -> None:
+            held.set()
+            go.wait(10)
+
+        blocker = asyncio.create_task(writer.run(hold))
+        await asyncio.to_thread(held.wait, 10)
+        first = asyncio.create_task(client.post("/v1/orders", json=order("PO-D"), headers=headers))
+        await eventually(lambda: writer.waiting == 1)  # its accept job, behind ours
+        busy = await client.post("/v1/orders", json=order("PO-D"), headers=headers)
+        assert busy.status_code == 409
+        assert busy.json()["code"] == "idempotency_key_in_use"
+        other = await client.post("/v1/orders", json=order("PO-E"), headers=headers)
+        assert other.status_code == 422
+        assert other.json()["code"] == "idempotency_key_reused"
+        go.set()
+        await blocker
+        done = await first
+        assert done.status_code == 202
+        replay = await client.post("/v1/orders", json=order("PO-D"), headers=headers)
+        assert replay.status_code == 202
+        assert replay.content == done.content
+        assert replay.headers["idempotent-replayed"] == "true"  # the 409s left no claim behind
+    assert await _count_messages(tmp_path) == 1
+
+
 async def test_keys_expire(tmp_path: Path) -> None:
     write_config(tmp_path, {})
     async with (

@@ -113,3 +113,47 @@ async def test_accept_completing_is_one_transaction(journal: Journal) -> None:
         await store.accept_completing(message, ref(key="k2"), RESPONSE, now=T0 + 4, ttl=TTL)
     still = await store.claim(ref(key="k2"), now=T0 + 5, lease=LEASE, ttl=TTL)
     assert still.outcome == "running"
+
+
+async def test_accept_claiming_writes_once_and_reports_a_taken_key(journal: Journal) -> None:
+    """The deferred claim: one job accepts and stores, or writes nothing and says why not."""
+    store = open_idempotency_store(journal)
+    first = await store.accept_claiming(new_message("m1"), ref(), RESPONSE, now=T0, ttl=TTL)
+    assert first.outcome == "new"
+    assert await journal.get_message("m1") is not None
+    # the same body again (another process raced us, say): the stored answer, no second message
+    again = await store.accept_claiming(new_message("m2"), ref(), RESPONSE, now=T0 + 1, ttl=TTL)
+    assert again.outcome == "replay"
+    assert again.response == RESPONSE
+    assert again.created_at == T0
+    assert await journal.get_message("m2") is None
+    other = await store.accept_claiming(new_message("m3"), ref("f2"), RESPONSE, now=T0 + 1, ttl=TTL)
+    assert other.outcome == "mismatch"
+    assert await journal.get_message("m3") is None
+    # the stored answer is what a claim-first request with the key finds too
+    assert (await store.claim(ref(), now=T0 + 2, lease=LEASE, ttl=TTL)).response == RESPONSE
+    # a claim-first request still running holds the key against a deferred one
+    assert (await store.claim(ref(key="k2"), now=T0, lease=LEASE, ttl=TTL)).outcome == "new"
+    running = await store.accept_claiming(
+        new_message("m4"), ref(key="k2"), RESPONSE, now=T0 + 1, ttl=TTL
+    )
+    assert running.outcome == "running"
+    assert await journal.get_message("m4") is None
+    # once the stored answer expires the key is free again
+    later = await store.accept_claiming(
+        new_message("m5"), ref(), RESPONSE, now=T0 + TTL + 1, ttl=TTL
+    )
+    assert later.outcome == "new"
+    assert await journal.get_message("m5") is not None
+
+
+async def test_accept_claiming_is_one_transaction(journal: Journal) -> None:
+    """A message that cannot be stored leaves no stored answer behind."""
+    store = open_idempotency_store(journal)
+    assert (
+        await store.accept_claiming(new_message("m1"), ref(), RESPONSE, now=T0, ttl=TTL)
+    ).outcome == "new"
+    with pytest.raises(sqlite3.IntegrityError):
+        await store.accept_claiming(new_message("m1"), ref(key="k2"), RESPONSE, now=T0, ttl=TTL)
+    fresh = await store.claim(ref(key="k2"), now=T0 + 1, lease=LEASE, ttl=TTL)
+    assert fresh.outcome == "new"
