@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 
@@ -52,6 +54,26 @@ class Metrics:
             ["destination"],
             registry=self.registry,
         )
+
+        # labelled children the request path counts on: ``labels()`` validates and locks on
+        # every call (about 5 µs); the label values (channels, partners) are bounded by config
+        self._children: dict[tuple[str, ...], Any] = {}
+
+    def count_accepted(self, channel: str, n: int = 1) -> None:
+        """``accepted{channel}`` += ``n``."""
+        key = ("accepted", channel)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self.accepted.labels(channel)
+        child.inc(n)
+
+    def count_api_request(self, partner: str, version: str) -> None:
+        """``api_requests{partner, version}`` += 1."""
+        key = ("api_requests", partner, version)
+        child = self._children.get(key)
+        if child is None:
+            child = self._children[key] = self.api_requests.labels(partner, version)
+        child.inc()
 
     def render(self) -> bytes:
         """The text exposition format."""

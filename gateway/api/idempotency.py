@@ -138,12 +138,19 @@ class PendingKey:
     message and store that answer in one transaction, instead of the middleware storing it after.
     """
 
-    __slots__ = ("completed", "deferred", "ref", "store", "taken", "ttl")
+    __slots__ = ("body", "completed", "deferred", "ref", "store", "taken", "ttl")
 
     def __init__(
-        self, store: IdempotencyStore, ref: KeyRef, ttl: float, *, deferred: bool = False
+        self,
+        store: IdempotencyStore,
+        ref: KeyRef,
+        ttl: float,
+        body: bytes,
+        *,
+        deferred: bool = False,
     ) -> None:
         self.store, self.ref, self.ttl, self.deferred = store, ref, ttl, deferred
+        self.body = body  # the whole request body, as the middleware read and fingerprinted it
         self.completed = False
         self.taken: Claim | None = None
 
@@ -264,7 +271,7 @@ class IdempotencyMiddleware:
         async def capture(message: Message) -> None:
             captured.append(message)
 
-        pending = PendingKey(store, ref, ttl)
+        pending = PendingKey(store, ref, ttl, body)
         scope.setdefault("state", {})[_PENDING] = pending
         try:
             await self.app(scope, _replay_body(body, receive), capture)
@@ -308,7 +315,7 @@ class IdempotencyMiddleware:
             )
             raise refusal(Claim(outcome=outcome), ref)
         self._running[ref.pk] = ref.fingerprint
-        pending = PendingKey(store, ref, ttl, deferred=True)
+        pending = PendingKey(store, ref, ttl, body, deferred=True)
         scope.setdefault("state", {})[_PENDING] = pending
         captured: list[Message] = []
 

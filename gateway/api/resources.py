@@ -29,17 +29,19 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 import msgspec
-from litestar import Request, Response, get, post
+from litestar import Request, Response
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler, HTTPRouteHandler
 from litestar.params import FromPath
 from litestar.types import Guard
 
 import contracts
+from gateway.api.answers import Answer
 from gateway.api.auth import authenticate, check_scopes, principal_of
 from gateway.api.documented import BEARER
 from gateway.api.field_errors import FieldError, field_errors, split_message
 from gateway.api.governance import OPS_READ, governed, sees_all, spend
+from gateway.api.handlers import get_route, post_route
 from gateway.api.idempotency import idempotency, pending_key
 from gateway.api.inbound import require_json, trace_id_of
 from gateway.api.messages import iso
@@ -184,7 +186,7 @@ def resource(
     version, write, read = spec.codec.version, f"{scope}:write", f"{scope}:read"
     label = name.replace("-", "_")
 
-    @post(
+    @post_route(
         spec.base,
         status_code=202,
         name=f"{version}.{name}.create",
@@ -197,10 +199,10 @@ def resource(
         middleware=[idempotency(deferred=True)],
         responses=create_responses(document_type),
     )
-    async def create(request: Request[Any, Any, Any]) -> Response[bytes]:
+    async def create(request: Request[Any, Any, Any]) -> Answer:
         return await _create(spec, request)
 
-    @get(
+    @get_route(
         spec.base + "/{document_id:str}",
         name=f"{version}.{name}.read",
         operation_id=f"{version}_{label}_read",
@@ -216,7 +218,7 @@ def resource(
     ) -> Response[bytes]:
         return await _read(spec, request, document_id)
 
-    @get(
+    @get_route(
         spec.base,
         name=f"{version}.{name}.list",
         operation_id=f"{version}_{label}_list",
@@ -267,7 +269,7 @@ def _is_json(content_type: str) -> bool:
     )
 
 
-async def _create(spec: _Spec, request: Request[Any, Any, Any]) -> Response[bytes]:
+async def _create(spec: _Spec, request: Request[Any, Any, Any]) -> Answer:
     gw: Gateway = request.app.state.gateway
     principal = principal_of(request)
     content_type = request.headers.get("content-type", "")
@@ -280,7 +282,9 @@ async def _create(spec: _Spec, request: Request[Any, Any, Any]) -> Response[byte
             stage="accept",
             partner=principal.partner,
         )
-    raw = await request.body()
+    pending = pending_key(request.scope)
+    # under a key the middleware has read the body already (it fingerprints it)
+    raw = pending.body if pending is not None else await request.body()
     require_json(raw, partner=principal.partner, resource=spec.name)
     try:
         document = _decode(spec.codec, raw)
@@ -318,15 +322,14 @@ async def _create(spec: _Spec, request: Request[Any, Any, Any]) -> Response[byte
     body = _encode(
         {"id": message.id, "status": "accepted", "status_url": url, "trace_id": message.trace_id}
     )
-    pending = pending_key(request.scope)
     if pending is None:
         await gw.journal.accept(message)
     else:  # the message and the answer a retry with this key replays: one transaction
         stored = [("content-type", "application/json"), ("location", url)]
         await pending.accept(message, StoredResponse(status=202, headers=stored, body=body))
-    gw.metrics.accepted.labels(spec.channel).inc()
+    gw.metrics.count_accepted(spec.channel)
     gw.process_wake.set()
-    return Response(body, status_code=202, media_type="application/json", headers={"Location": url})
+    return Answer(202, body, [(b"location", url.encode("latin-1"))])
 
 
 def _decode(codec: Codec, raw: bytes) -> msgspec.Struct:

@@ -44,6 +44,7 @@ from gateway.api.problems import ProblemError
 from gateway.auth import Principal
 from gateway.config.versions import DeprecationNotice, VersionsSpec
 from gateway.journal.api_usage import UsageCounter, open_api_usage_store, utc_day
+from gateway.metrics import Metrics
 
 __all__ = [
     "VersionNotices",
@@ -128,9 +129,8 @@ def _observe(app: Litestar, version: str, principal: Principal, message: Message
     if counter is not None:
         counter.record(principal.partner, version)
     metrics = getattr(app.state.get("gateway"), "metrics", None)
-    requests = getattr(metrics, "api_requests", None)
-    if requests is not None:
-        requests.labels(principal.partner, version).inc()
+    if isinstance(metrics, Metrics):
+        metrics.count_api_request(principal.partner, version)
     notice = _notices(app).headers(version, principal.partner)
     if notice:
         headers = MutableScopeHeaders.from_message(message)
