@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import logging
 import re
 import time
 from typing import Any, Literal
@@ -60,6 +61,8 @@ from gateway.journal.idempotency import (
     open_idempotency_store,
 )
 
+log = logging.getLogger("crossdock.api")
+
 __all__ = [
     "HEADER",
     "MAX_KEY_LENGTH",
@@ -72,6 +75,7 @@ __all__ = [
 ]
 
 HEADER = "idempotency-key"
+_HEADER_BYTES = HEADER.encode()
 REPLAYED_HEADER = "idempotent-replayed"
 MAX_KEY_LENGTH = 255
 KEPT_HEADERS = frozenset({"content-type", "location", "link", "cache-control"})
@@ -115,7 +119,8 @@ def idempotency(
     ``ttl`` overrides the settings for this route (seconds a stored response is replayed).
     ``deferred=True`` is for a handler whose one effect is the message it accepts through
     :meth:`PendingKey.accept`: the key is claimed in that same writer job (see
-    :class:`IdempotencyMiddleware`).
+    :class:`IdempotencyMiddleware`). A deferred handler that answers 2xx without accepting
+    has stored nothing a retry could replay; the middleware logs that as an error.
     """
     return DefineMiddleware(IdempotencyMiddleware, required=required, ttl=ttl, deferred=deferred)
 
@@ -204,7 +209,7 @@ class IdempotencyMiddleware:
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
-        values = [v for k, v in scope["headers"] if k.decode("latin-1").lower() == HEADER]
+        values = [v for k, v in scope["headers"] if k.lower() == _HEADER_BYTES]
         if not values:
             if self.required:
                 raise ProblemError(
@@ -317,25 +322,31 @@ class IdempotencyMiddleware:
         self._running[ref.pk] = ref.fingerprint
         pending = PendingKey(store, ref, ttl, body, deferred=True)
         scope.setdefault("state", {})[_PENDING] = pending
-        captured: list[Message] = []
+        held: list[Message] = []
 
-        async def capture(message: Message) -> None:
-            captured.append(message)
+        async def through(message: Message) -> None:
+            if pending.completed and pending.taken is None:
+                await send(message)  # the answer to what was journaled: nothing to decide
+            else:
+                held.append(message)  # a refusal, a replay's stand-in, or not accepted (yet)
 
         try:
-            await self.app(scope, _replay_body(body, receive), capture)
+            await self.app(scope, _replay_body(body, receive), through)
         finally:
             del self._running[ref.pk]
         if pending.taken is not None and pending.taken.response is not None:
             await _send_stored(send, pending.taken.response, replayed=True)
             return
-        response = _response_of(captured)
+        if not held:
+            return
+        response = _response_of(held)
         if not pending.completed and response is not None and 200 <= response.status < 300:
-            # a handler that answered without PendingKey.accept: store its answer after it
-            claim = await store.claim(ref, now=time.time(), lease=0.0, ttl=ttl)
-            if claim.outcome == "new":
-                await store.complete(ref, response, now=time.time(), ttl=ttl)
-        for message in captured:
+            # nothing stored this answer, so a retry would run again: a route bug, said loudly
+            log.error(
+                "deferred Idempotency-Key route answered without PendingKey.accept",
+                extra={"path": ref.path, "method": ref.method, "status": response.status},
+            )
+        for message in held:
             await send(message)
 
 

@@ -35,16 +35,18 @@ class Batchable:
     """A job whose kind can run a whole group's worth at once (``run_many``).
 
     Calling the job runs it alone (the careful path); ``run_many`` must do exactly what calling
-    each would, in fewer statements.
+    each would, in fewer statements, in the order given (a later job sees an earlier one's
+    effect), and return each job's result in that order (or None when every result is None).
     """
 
     @staticmethod
-    def run_many(conn: sqlite3.Connection, jobs: list[Any]) -> None:
+    def run_many(conn: sqlite3.Connection, jobs: list[Any]) -> list[Any] | None:
         """Do every job of ``jobs`` (all of this kind) on ``conn``."""
         raise NotImplementedError
 
-    def __call__(self, conn: sqlite3.Connection) -> None:
-        type(self).run_many(conn, [self])
+    def __call__(self, conn: sqlite3.Connection) -> Any:
+        values = type(self).run_many(conn, [self])
+        return None if values is None else values[0]
 
 
 class SqliteWriter:
@@ -163,12 +165,18 @@ def _optimistic(conn: sqlite3.Connection, group: list[Any]) -> list[tuple[bool, 
         if isinstance(job, Batchable):
             kinds.setdefault(type(job), []).append(job)
     results: list[tuple[bool, Any]] = []
+    batched: dict[int, Any] = {}  # id(job) -> its result, for kinds that return results
     try:
         conn.execute("BEGIN IMMEDIATE")
         for kind, jobs in kinds.items():
-            kind.run_many(conn, jobs)
+            values = kind.run_many(conn, jobs)
+            if values is not None:
+                batched.update(zip(map(id, jobs), values, strict=True))
         for job, _future, _loop in group:
-            results.append((True, None if isinstance(job, Batchable) else job(conn)))
+            if isinstance(job, Batchable):
+                results.append((True, batched.get(id(job))))
+            else:
+                results.append((True, job(conn)))
         conn.execute("COMMIT")
     except Exception:  # the careful path finds out which job it was
         if conn.in_transaction:

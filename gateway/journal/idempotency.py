@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import abc
 import sqlite3
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
+from gateway.journal._sqlite_writer import Batchable
 from gateway.journal.base import Journal, NewMessage
-from gateway.journal.sqlite import SqliteJournal, insert_message
+from gateway.journal.sqlite import SqliteJournal, insert_message, insert_messages
 
 __all__ = [
     "Claim",
@@ -224,32 +225,12 @@ class SqliteIdempotencyStore(IdempotencyStore):
         now: float,
         ttl: float,
     ) -> Claim:
-        """One writer job: claim the key already answered, or accept the message and store it."""
+        """One writer job: claim the key already answered, or accept the message and store it.
 
-        def job(conn: sqlite3.Connection) -> Claim:
-            _purge(conn, now, PURGE_BATCH)
-            taken = _live_claim(conn, ref, now)
-            if taken is not None:
-                return taken
-            insert_message(conn, message)
-            conn.execute(
-                "INSERT OR REPLACE INTO idempotency_keys (client, method, path, key,"
-                " fingerprint, state, created_at, lease_until, expires_at, status, headers, body)"
-                " VALUES (?, ?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?)",
-                (
-                    *ref.pk,
-                    ref.fingerprint,
-                    now,
-                    now,
-                    now + ttl,
-                    response.status,
-                    _headers_encode(response.headers),
-                    response.body,
-                ),
-            )
-            return Claim(outcome="new", created_at=now)
-
-        return await self._journal.writer.run(job)
+        Batched: a group's deferred claims read their keys in one SELECT and write in three
+        ``executemany`` calls (messages, accept events, keys).
+        """
+        return await self._journal.writer.run(_AcceptClaiming(message, ref, response, now, ttl))
 
     async def release(self, ref: KeyRef) -> bool:
         """Delete our running row so a retry with this key runs afresh."""
@@ -269,13 +250,21 @@ class SqliteIdempotencyStore(IdempotencyStore):
         return await self._journal.writer.run(lambda conn: _purge(conn, now, limit))
 
 
+_KEY_COLUMNS = "fingerprint, state, lease_until, expires_at, status, headers, body, created_at"
+
+
 def _live_claim(conn: sqlite3.Connection, ref: KeyRef, now: float) -> Claim | None:
     """Why ``ref`` cannot run now (replay, mismatch, running), or None if its key is free."""
     row = conn.execute(
-        "SELECT fingerprint, state, lease_until, expires_at, status, headers, body, created_at"
-        " FROM idempotency_keys WHERE client = ? AND method = ? AND path = ? AND key = ?",
+        f"SELECT {_KEY_COLUMNS} FROM idempotency_keys"  # noqa: S608 - a constant
+        " WHERE client = ? AND method = ? AND path = ? AND key = ?",
         ref.pk,
     ).fetchone()
+    return _claim_of(row, ref, now)
+
+
+def _claim_of(row: Any, ref: KeyRef, now: float) -> Claim | None:
+    """:func:`_live_claim` for a row already read (``_KEY_COLUMNS``, or None: no row)."""
     if row is None or row[3] <= now:
         return None
     if row[1] == "running" and row[2] <= now:
@@ -286,6 +275,96 @@ def _live_claim(conn: sqlite3.Connection, ref: KeyRef, now: float) -> Claim | No
         return Claim(outcome="running", created_at=row[7])
     stored = StoredResponse(status=row[4], headers=_headers_decode(row[5]), body=bytes(row[6]))
     return Claim(outcome="replay", response=stored, created_at=row[7])
+
+
+class _AcceptClaiming(Batchable):
+    """:meth:`SqliteIdempotencyStore.accept_claiming` as a writer job a group runs in a batch."""
+
+    __slots__ = ("message", "now", "ref", "response", "ttl")
+
+    def __init__(
+        self, message: NewMessage, ref: KeyRef, response: StoredResponse, now: float, ttl: float
+    ) -> None:
+        self.message, self.ref, self.response, self.now, self.ttl = (
+            message,
+            ref,
+            response,
+            now,
+            ttl,
+        )
+
+    @staticmethod
+    def run_many(conn: sqlite3.Connection, jobs: list[Any]) -> list[Any]:
+        _purge(conn, min(job.now for job in jobs), PURGE_BATCH)
+        rows = _rows_of(conn, [job.ref for job in jobs])
+        results: list[Claim] = []
+        fresh: list[_AcceptClaiming] = []
+        for job in jobs:
+            pk = job.ref.pk
+            taken = _claim_of(rows.get(pk), job.ref, job.now)
+            if taken is not None:
+                results.append(taken)
+                continue
+            results.append(Claim(outcome="new", created_at=job.now))
+            fresh.append(job)
+            # a later job of this group with the same key finds this one's stored answer
+            rows[pk] = (
+                job.ref.fingerprint,
+                "done",
+                job.now,
+                job.now + job.ttl,
+                job.response.status,
+                _headers_encode(job.response.headers),
+                job.response.body,
+                job.now,
+            )
+        if fresh:
+            insert_messages(conn, [job.message for job in fresh])
+            conn.executemany(
+                "INSERT OR REPLACE INTO idempotency_keys (client, method, path, key,"
+                " fingerprint, state, created_at, lease_until, expires_at, status, headers, body)"
+                " VALUES (?, ?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        *job.ref.pk,
+                        job.ref.fingerprint,
+                        job.now,
+                        job.now,
+                        job.now + job.ttl,
+                        job.response.status,
+                        rows[job.ref.pk][5],
+                        job.response.body,
+                    )
+                    for job in fresh
+                ],
+            )
+        return results
+
+
+_ROWS_AT_ONCE = 200
+"""Keys per SELECT (4 parameters each, well under SQLite's parameter limit)."""
+
+
+def _rows_of(conn: sqlite3.Connection, refs: list[KeyRef]) -> dict[tuple[str, ...], Any]:
+    """The stored rows of ``refs``' keys, by primary key (keys without a row are absent)."""
+    found: dict[tuple[str, ...], Any] = {}
+    for at in range(0, len(refs), _ROWS_AT_ONCE):
+        chunk = refs[at : at + _ROWS_AT_ONCE]
+        marks = ", ".join(["(?, ?, ?, ?)"] * len(chunk))
+        # a join from the wanted keys probes the primary key per key; ``(...) IN (VALUES ...)``
+        # would scan the table (SQLite 3.40's plan)
+        cursor = conn.execute(
+            f"WITH wanted (c, m, p, k) AS (VALUES {marks})"  # noqa: S608 - placeholders only
+            " SELECT ik.client, ik.method, ik.path, ik.key,"
+            " ik.fingerprint, ik.state, ik.lease_until, ik.expires_at, ik.status, ik.headers,"
+            " ik.body, ik.created_at"
+            " FROM wanted CROSS JOIN idempotency_keys AS ik ON ik.client = wanted.c"
+            " AND ik.method = wanted.m AND ik.path = wanted.p AND ik.key = wanted.k",
+            [value for ref in chunk for value in ref.pk],
+        )
+        for row in cursor:
+            found[row[:4]] = row[4:]
+    return found
 
 
 def _complete(

@@ -161,9 +161,13 @@ class _Accept(Batchable):
 
     @staticmethod
     def run_many(conn: sqlite3.Connection, jobs: list[Any]) -> None:
-        messages = [job.message for job in jobs]
-        conn.executemany(_INSERT_MESSAGE, map(_message_row, messages))
-        conn.executemany(_INSERT_ACCEPT_EVENT, map(_accept_event_row, messages))
+        insert_messages(conn, [job.message for job in jobs])
+
+
+def insert_messages(conn: sqlite3.Connection, messages: list[NewMessage]) -> None:
+    """Message rows and their accept events in two ``executemany`` calls (batched jobs)."""
+    conn.executemany(_INSERT_MESSAGE, map(_message_row, messages))
+    conn.executemany(_INSERT_ACCEPT_EVENT, map(_accept_event_row, messages))
 
 
 def _insert_dead_letter(conn: sqlite3.Connection, d: DeadLetter) -> None:
