@@ -44,6 +44,81 @@ async def test_script_loads_itself_after_a_flush(
         await limiter.close()
 
 
+async def test_concurrent_calls_are_pipelined_one_script_call_each(
+    redis_server: RedisServer, raw: redis.asyncio.Redis
+) -> None:
+    """600 requests in one turn (three pipelines' worth) on one bucket of 250: exactly 250
+    admitted, one EVALSHA each, in a tenth of the reads or fewer."""
+    limiter = RedisLimiter.from_url(redis_server.url, prefix=f"{uuid.uuid4().hex}:")
+    try:
+        await limiter.acquire("warm", 1, 1)  # the script is cached from here on
+        before = await _evalsha_calls(raw)
+        trips_before = await _pipelines(raw)
+        decisions = await asyncio.gather(*(limiter.acquire("k", 0.001, 250) for _ in range(600)))
+        assert sum(d.allowed for d in decisions) == 250
+        assert sorted(d.remaining for d in decisions if d.allowed) == list(range(250))
+        assert await _evalsha_calls(raw) - before == 600
+        # unpipelined this is 600 reads or more; pipelined, a few per pipeline (a 25 KB pipeline
+        # arrives in several reads, a new pooled connection says hello, INFO itself counts)
+        assert await _pipelines(raw) - trips_before <= 60
+    finally:
+        await limiter.close()
+
+
+async def test_a_flushed_script_reloads_inside_a_pipeline(
+    redis_server: RedisServer, raw: redis.asyncio.Redis
+) -> None:
+    limiter = RedisLimiter.from_url(redis_server.url, prefix=f"{uuid.uuid4().hex}:")
+    try:
+        await raw.script_flush()
+        decisions = await asyncio.gather(*(limiter.acquire("k", 0.001, 5) for _ in range(8)))
+        assert sum(d.allowed for d in decisions) == 5
+    finally:
+        await limiter.close()
+
+
+async def test_a_lost_server_fails_every_waiting_call(tmp_path: Path) -> None:
+    """Every call in the pipeline gets the connection error; none hangs or is admitted."""
+    import redis.exceptions
+
+    with RedisServer.start(tmp_path) as server:
+        limiter = RedisLimiter.from_url(server.url, pool_timeout=1.0)
+        assert (await limiter.acquire("k", 1, 10)).allowed
+    try:
+        results = await asyncio.wait_for(
+            asyncio.gather(
+                *(limiter.acquire("k", 1, 10) for _ in range(5)), return_exceptions=True
+            ),
+            timeout=10,
+        )
+        assert all(isinstance(r, redis.exceptions.ConnectionError) for r in results), results
+    finally:
+        await limiter.close()
+
+
+async def test_a_cancelled_call_leaves_the_others_answered(redis_server: RedisServer) -> None:
+    limiter = RedisLimiter.from_url(redis_server.url, prefix=f"{uuid.uuid4().hex}:")
+    try:
+        calls = [asyncio.ensure_future(limiter.acquire("k", 0.001, 10)) for _ in range(4)]
+        calls[1].cancel()
+        done = await asyncio.gather(*calls, return_exceptions=True)
+        assert isinstance(done[1], asyncio.CancelledError)
+        assert all(d.allowed for i, d in enumerate(done) if i != 1)  # type: ignore[union-attr]
+    finally:
+        await limiter.close()
+
+
+async def _evalsha_calls(raw: redis.asyncio.Redis) -> int:
+    stats = await raw.info("commandstats")
+    return int(stats.get("cmdstat_evalsha", {}).get("calls", 0))
+
+
+async def _pipelines(raw: redis.asyncio.Redis) -> int:
+    """Reads the server did of client input: one per pipeline (plus our own INFO calls)."""
+    stats = await raw.info("stats")
+    return int(stats["total_reads_processed"])
+
+
 async def test_keys_expire_when_the_bucket_is_full_again(
     redis_server: RedisServer, raw: redis.asyncio.Redis
 ) -> None:
