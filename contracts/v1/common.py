@@ -190,8 +190,14 @@ class ItemIds(Contract, frozen=True, kw_only=True):
     description: NonEmptyStr | None = None
 
     def __post_init__(self) -> None:
-        ids = (self.sku, self.gtin, self.upc, self.partner_item_id)
-        if all(value is None for value in ids):
+        # a chain of ``is None``, not ``all(...)`` over a generator: this runs for every line
+        # of every document, and the generator was its largest cost
+        if (
+            self.sku is None
+            and self.gtin is None
+            and self.upc is None
+            and self.partner_item_id is None
+        ):
             msg = "an item needs at least one of `sku`, `gtin`, `upc`, `partner_item_id`"
             raise ValueError(msg)
 
