@@ -1,10 +1,11 @@
-"""``crossdock partners add|rotate-secret|revoke|list``: partner API clients and their secrets.
+"""``crossdock partners add|rotate-secret|set-keys|revoke|list``: partner API clients.
 
 Registered on the main group in ``gateway/cli.py`` (``main.add_command(partners)``). The
 commands open ``<data_dir>/credentials.sqlite3`` directly, so they work whether or not the
 server runs; a running server sees a revocation within its status cache time (5 s by default).
 A secret is printed once, by ``add`` and ``rotate-secret``; ``list`` never shows secrets or
-hashes.
+hashes. ``set-keys`` (or ``add --jwks``) registers a client's public keys for
+``private_key_jwt``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import asyncio
 import json
 import time
 from collections.abc import Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -70,12 +72,59 @@ def partners() -> None:
     required=True,
     help="Comma- or space-separated scopes, e.g. orders:write,ops:read.",
 )
+@click.option(
+    "--jwks",
+    "jwks_file",
+    type=click.Path(dir_okay=False, exists=True),
+    help="A JSON Web Key Set of the client's PUBLIC keys, for private_key_jwt.",
+)
 @_data_dir_option
 @click.pass_context
-def add(ctx: click.Context, partner: str, scopes: str, data_dir: str | None) -> None:
+def add(
+    ctx: click.Context, partner: str, scopes: str, jwks_file: str | None, data_dir: str | None
+) -> None:
     """Create a client for PARTNER and print its client_id and secret (once)."""
     store = _store(ctx, data_dir)
-    _show_secret(_run(store.add(partner, scopes)), "new")
+    jwks = _read_jwks(jwks_file) if jwks_file else None
+    if jwks is not None:  # refuse a bad key set before the client exists
+        _check(jwks, jwks_file or "")
+    issued = _run(store.add(partner, scopes))
+    _show_secret(issued, "new")
+    if jwks is not None:
+        _run(store.set_jwks(issued.client.client_id, jwks))
+        click.echo(f"keys: {len(jwks['keys'])} public key(s) for private_key_jwt")
+
+
+@partners.command("set-keys")
+@click.argument("client_id")
+@click.argument("jwks_file", type=click.Path(dir_okay=False, exists=True))
+@_data_dir_option
+@click.pass_context
+def set_keys(ctx: click.Context, client_id: str, jwks_file: str, data_dir: str | None) -> None:
+    """Register (or replace) CLIENT_ID's public keys for private_key_jwt, from a JWKS file."""
+    store = _store(ctx, data_dir)
+    jwks = _read_jwks(jwks_file)
+    client = _run(store.set_jwks(client_id, jwks))
+    click.echo(
+        f"set {len(jwks['keys'])} public key(s) for {client.client_id} (partner "
+        f"{client.partner}); it may now authenticate with private_key_jwt"
+    )
+
+
+def _read_jwks(path: str) -> Any:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"{path}: not a readable JSON file ({exc})") from exc
+
+
+def _check(jwks: Any, path: str) -> None:
+    from gateway.auth.assertions import check_jwks
+
+    try:
+        check_jwks(jwks)
+    except ValueError as exc:
+        raise click.ClickException(f"{path}: {exc}") from exc
 
 
 @partners.command("rotate-secret")

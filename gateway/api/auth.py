@@ -1,8 +1,9 @@
 """OAuth 2.0 on the wire: the token endpoint, the JWKS document, and the bearer-token guard.
 
-* ``POST /oauth2/token`` - client credentials grant (RFC 6749 4.4) with ``client_secret_basic``
-  or ``client_secret_post``; a form-encoded body; RFC 6749 5.2 error bodies (``invalid_client``
-  answers 401 with ``WWW-Authenticate: Basic``); ``Cache-Control: no-store``.
+* ``POST /oauth2/token`` - client credentials grant (RFC 6749 4.4) with ``client_secret_basic``,
+  ``client_secret_post`` or ``private_key_jwt`` (RFC 7523 2.2); a form-encoded body; RFC 6749
+  5.2 error bodies (``invalid_client`` answers 401 with ``WWW-Authenticate: Basic``);
+  ``Cache-Control: no-store``.
 * ``GET /.well-known/jwks.json`` - the public keys that verify current access tokens.
 * ``require_scopes("orders:write")`` - an async guard: verifies the bearer token (RFC 6750),
   checks scopes, and leaves the :class:`~gateway.auth.Principal` on ``request.state.principal``

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
 import secrets
 import sqlite3
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 
@@ -42,7 +43,20 @@ CREATE TABLE IF NOT EXISTS clients (
     created_at  REAL NOT NULL,
     rotated_at  REAL NOT NULL,
     revoked_at  REAL
-)
+);
+-- private_key_jwt: the client's public keys, and the assertion ids it has used (until exp)
+CREATE TABLE IF NOT EXISTS client_jwks (
+    client_id TEXT PRIMARY KEY REFERENCES clients (client_id),
+    jwks      TEXT NOT NULL,
+    set_at    REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS client_assertions (
+    client_id  TEXT NOT NULL,
+    jti        TEXT NOT NULL,
+    expires_at REAL NOT NULL,
+    PRIMARY KEY (client_id, jti)
+);
+CREATE INDEX IF NOT EXISTS client_assertions_expiry ON client_assertions (expires_at);
 """
 
 
@@ -113,7 +127,7 @@ class CredentialStore:
         conn.row_factory = sqlite3.Row
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")
-        conn.execute(_SCHEMA)
+        conn.executescript(_SCHEMA)
         return conn
 
     # -- blocking parts, each run in a worker thread ----------------------------------------
@@ -187,6 +201,37 @@ class CredentialStore:
             return None
         return _row(row)
 
+    def _set_jwks(self, client_id: str, jwks: dict[str, object]) -> Client:
+        client = self._get(client_id)
+        if client is None:
+            raise CredentialError(f"no client with id {client_id!r}")
+        if client.status != "active":
+            raise CredentialError(f"client {client_id!r} is revoked; add a new client instead")
+        with contextlib.closing(self._connect()) as conn:
+            conn.execute(
+                "INSERT OR REPLACE INTO client_jwks VALUES (?, ?, ?)",
+                (client_id, json.dumps(jwks, separators=(",", ":")), time.time()),
+            )
+        return client
+
+    def _get_jwks(self, client_id: str) -> dict[str, Any] | None:
+        with contextlib.closing(self._connect()) as conn:
+            row = conn.execute(
+                "SELECT jwks FROM client_jwks WHERE client_id = ?", (client_id,)
+            ).fetchone()
+        return None if row is None else dict(json.loads(row["jwks"]))
+
+    def _use_assertion(self, client_id: str, jti: str, expires_at: float, now: float) -> bool:
+        with contextlib.closing(self._connect()) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            conn.execute("DELETE FROM client_assertions WHERE expires_at < ?", (now,))
+            fresh = conn.execute(
+                "INSERT OR IGNORE INTO client_assertions VALUES (?, ?, ?)",
+                (client_id, jti, expires_at),
+            ).rowcount
+            conn.execute("COMMIT")
+        return fresh == 1
+
     # -- the async API -----------------------------------------------------------------------
     async def add(self, partner: str, scopes: str | Iterable[str]) -> IssuedSecret:
         """Create an active client for ``partner``; the secret is returned only here."""
@@ -214,6 +259,29 @@ class CredentialStore:
     async def list_clients(self, partner: str | None = None) -> list[Client]:
         """Every client (or one partner's), oldest first."""
         return await asyncio.to_thread(self._list, partner)
+
+    async def set_jwks(self, client_id: str, jwks: Any) -> Client:
+        """Register an active client's public keys for ``private_key_jwt`` (replacing any).
+
+        ``jwks`` is checked first (:func:`gateway.auth.assertions.check_jwks`): public
+        asymmetric keys only. A client with keys may still use its secret; rotate the secret
+        and keep it unused, or revoke and re-add, to have keys only.
+        """
+        from gateway.auth.assertions import check_jwks  # assertions imports grant imports us
+
+        try:
+            checked = check_jwks(jwks)
+        except ValueError as exc:
+            raise CredentialError(f"client {client_id!r}: {exc}") from exc
+        return await asyncio.to_thread(self._set_jwks, client_id, checked)
+
+    async def get_jwks(self, client_id: str) -> dict[str, Any] | None:
+        """The client's registered public keys, or None."""
+        return await asyncio.to_thread(self._get_jwks, client_id)
+
+    async def use_assertion(self, client_id: str, jti: str, expires_at: float, now: float) -> bool:
+        """Remember an assertion id until it expires; False if the client used it already."""
+        return await asyncio.to_thread(self._use_assertion, client_id, jti, expires_at, now)
 
     async def authenticate(self, client_id: str, secret: str) -> Client | None:
         """The active client whose id and secret match, else None (same time either way)."""

@@ -17,7 +17,8 @@ import msgspec
 
 from gateway.auth.credentials import CredentialError, parse_scopes
 
-Method = Literal["client_secret_basic", "client_secret_post"]
+Method = Literal["client_secret_basic", "client_secret_post", "private_key_jwt"]
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
 class OAuthError(Exception):
@@ -31,7 +32,7 @@ class OAuthError(Exception):
 
 
 class TokenRequest(msgspec.Struct, frozen=True, kw_only=True):
-    """A parsed token request; ``secret`` is never logged or shown in ``repr``."""
+    """A parsed token request; ``secret`` and ``assertion`` never appear in logs or ``repr``."""
 
     grant_type: str
     client_id: str
@@ -39,11 +40,13 @@ class TokenRequest(msgspec.Struct, frozen=True, kw_only=True):
     method: Method
     scope: tuple[str, ...] | None
     """None: the client's every scope (RFC 6749 3.3 lets the server pick a default)."""
+    assertion: str | None = None
+    """``private_key_jwt``: the client's signed JWT (``secret`` is then empty)."""
 
     def __repr__(self) -> str:
         return (
             f"TokenRequest(grant_type={self.grant_type!r}, client_id={self.client_id!r}, "
-            f"method={self.method!r}, secret='***')"
+            f"method={self.method!r}, secret='***', assertion='***')"
         )
 
 
@@ -72,10 +75,15 @@ def parse_token_request(
     params = {k: v[0] for k, v in form.items()}
     basic = _basic(authorization) if authorization else None
     posted = "client_secret" in params
-    if basic and posted:
+    asserted = "client_assertion" in params or "client_assertion_type" in params
+    if sum((basic is not None, posted, asserted)) > 1:
         raise OAuthError("invalid_request", "use one client authentication method, not two")
     method: Method
-    if basic:
+    assertion = None
+    if asserted:
+        client_id, assertion = _asserted_client(params)
+        secret, method = "", "private_key_jwt"
+    elif basic:
         client_id, secret = basic
         if params.get("client_id", client_id) != client_id:
             raise OAuthError("invalid_request", "client_id differs from the Basic credentials")
@@ -85,7 +93,7 @@ def parse_token_request(
         method = "client_secret_post"
     else:
         raise OAuthError("invalid_client", "client authentication is required", 401)
-    if not client_id or not secret:
+    if not client_id or not (secret or assertion):
         raise OAuthError("invalid_client", "client authentication failed", 401)
     grant_type = params.get("grant_type")
     if not grant_type:
@@ -99,5 +107,27 @@ def parse_token_request(
         if not scope:
             raise OAuthError("invalid_scope", "scope is empty")
     return TokenRequest(
-        grant_type=grant_type, client_id=client_id, secret=secret, method=method, scope=scope
+        grant_type=grant_type,
+        client_id=client_id,
+        secret=secret,
+        method=method,
+        scope=scope,
+        assertion=assertion,
     )
+
+
+def _asserted_client(params: Mapping[str, str]) -> tuple[str, str]:
+    """``(client_id, assertion)`` of a ``private_key_jwt`` request (RFC 7523 section 2.2)."""
+    from gateway.auth.assertions import assertion_subject  # it imports OAuthError from here
+
+    kind, assertion = params.get("client_assertion_type", ""), params.get("client_assertion", "")
+    if kind != JWT_BEARER:
+        raise OAuthError(
+            "invalid_request", f"client_assertion_type must be {JWT_BEARER} with a client_assertion"
+        )
+    if not assertion:
+        raise OAuthError("invalid_request", "client_assertion is required with its type")
+    subject = assertion_subject(assertion)
+    if params.get("client_id", subject) != subject:
+        raise OAuthError("invalid_request", "client_id differs from the assertion's sub")
+    return subject, assertion

@@ -8,8 +8,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from gateway.auth.assertions import verify_assertion
 from gateway.auth.config import AuthConfig
-from gateway.auth.credentials import CredentialStore
+from gateway.auth.credentials import Client, CredentialStore
 from gateway.auth.grant import OAuthError, TokenRequest
 from gateway.auth.keys import KeyRing
 from gateway.auth.tokens import IssuedToken, issue_token
@@ -41,7 +42,10 @@ class AuthService:
 
     async def token(self, request: TokenRequest) -> IssuedToken:
         """The client credentials grant: authenticate, check scope, sign."""
-        client = await self.store.authenticate(request.client_id, request.secret)
+        if request.method == "private_key_jwt":
+            client = await self._asserted(request)
+        else:
+            client = await self.store.authenticate(request.client_id, request.secret)
         if client is None:
             log.info(
                 "token refused",
@@ -65,6 +69,44 @@ class AuthService:
             extra={"client_id": client.client_id, "partner": client.partner, "scope": issued.scope},
         )
         return issued
+
+    @property
+    def assertion_audiences(self) -> frozenset[str]:
+        """What a client assertion's ``aud`` may name: our issuer, or its token endpoint."""
+        issuer = self.config.issuer
+        return frozenset({issuer, issuer.rstrip("/") + "/oauth2/token"})
+
+    async def _asserted(self, request: TokenRequest) -> Client | None:
+        """The active client a ``private_key_jwt`` assertion proves, or None (then 401)."""
+        assert request.assertion is not None
+        client_id = request.client_id
+        client, jwks = await self.store.get(client_id), await self.store.get_jwks(client_id)
+        if client is None or client.status != "active" or jwks is None:
+            log.info(
+                "token refused",
+                extra={"client_id": client_id, "reason": "no active client with keys"},
+            )
+            return None
+        now = time.time()
+        try:
+            verified = verify_assertion(
+                request.assertion,
+                jwks,
+                client_id=client_id,
+                audiences=self.assertion_audiences,
+                now=now,
+                leeway=self.config.leeway,
+            )
+        except OAuthError as exc:
+            log.info("token refused", extra={"client_id": client_id, "reason": exc.description})
+            raise
+        if not await self.store.use_assertion(client_id, verified.jti, verified.expires_at, now):
+            log.warning(
+                "token refused: client assertion replayed",
+                extra={"client_id": client_id, "jti": verified.jti},
+            )
+            raise OAuthError("invalid_client", "this client assertion (jti) was used before", 401)
+        return client
 
     async def verify(self, token: str) -> Principal:
         """The principal of a valid bearer token (raises ``InvalidTokenError``)."""

@@ -64,3 +64,39 @@ def test_errors_are_messages_not_tracebacks(tmp_path: Path) -> None:
     missing = runner.invoke(partners, ["revoke", "cdc_nobody", *data])
     assert missing.exit_code == 1
     assert "no client" in missing.output
+
+
+def test_partners_keys_for_private_key_jwt(tmp_path: Path) -> None:
+    from joserfc.jwk import OKPKey, RSAKey
+
+    runner = CliRunner()
+    data = ["--data-dir", str(tmp_path)]
+    public = tmp_path / "jwks.json"
+    key = OKPKey.generate_key("Ed25519", parameters={"kid": "k1"})
+    public.write_text(json.dumps({"keys": [key.as_dict(private=False)]}))
+    added = runner.invoke(
+        partners, ["add", "acme", "--scopes", "orders:write", "--jwks", str(public), *data]
+    )
+    assert added.exit_code == 0, added.output
+    assert "1 public key(s)" in added.output
+    client_id = _field(added.output, "client_id:")
+    store = CredentialStore.in_data_dir(tmp_path)
+    assert asyncio.run(store.get_jwks(client_id)) == {"keys": [key.as_dict(private=False)]}
+
+    # a private key is refused before any client is made, and never echoed
+    leaked = tmp_path / "private.json"
+    private = RSAKey.generate_key(2048).as_dict(private=True)
+    leaked.write_text(json.dumps({"keys": [private]}))
+    refused = runner.invoke(
+        partners, ["add", "acme", "--scopes", "orders:write", "--jwks", str(leaked), *data]
+    )
+    assert refused.exit_code != 0
+    assert "private parameters" in refused.output
+    assert str(private["d"]) not in refused.output
+    assert len(asyncio.run(store.list_clients())) == 1
+
+    replaced = runner.invoke(partners, ["set-keys", client_id, str(public), *data])
+    assert replaced.exit_code == 0, replaced.output
+    ghost = runner.invoke(partners, ["set-keys", "cdc_ghost", str(public), *data])
+    assert ghost.exit_code != 0
+    assert "no client" in ghost.output

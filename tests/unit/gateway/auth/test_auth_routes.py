@@ -159,3 +159,40 @@ def test_config_from_settings_when_present() -> None:
         AuthConfig().audience,
         120,
     )
+
+
+async def test_token_by_private_key_jwt_and_nothing_secret_logged(
+    client: httpx.AsyncClient, service: AuthService, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The form fields of RFC 7523 2.2 over HTTP; a replay is 401; logs never hold the JWT."""
+    import uuid
+
+    from joserfc import jwt
+    from joserfc.jwk import OKPKey
+
+    key = OKPKey.generate_key("Ed25519", parameters={"kid": "k1"})
+    issued = await service.store.add("acme", "orders:write")
+    cid = issued.client.client_id
+    await service.store.set_jwks(cid, {"keys": [key.as_dict(private=False)]})
+    now = int(time.time())
+    body = {"iss": cid, "sub": cid, "aud": service.config.issuer + "/oauth2/token",
+            "exp": now + 60, "jti": uuid.uuid4().hex}  # fmt: skip
+    assertion = jwt.encode({"alg": "Ed25519", "kid": "k1"}, body, key, algorithms=["Ed25519"])
+    form = {
+        "grant_type": "client_credentials",
+        "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        "client_assertion": assertion,
+    }
+    with caplog.at_level("DEBUG"):
+        first = await client.post("/oauth2/token", data=form)
+        again = await client.post("/oauth2/token", data=form)
+    assert first.status_code == 200, first.text
+    access = first.json()["access_token"]
+    r = await client.get("/demo/orders", headers={"Authorization": f"Bearer {access}"})
+    assert r.json() == {"partner": "acme"}
+    assert again.status_code == 401
+    assert again.json()["error"] == "invalid_client"
+    logged = caplog.text + "".join(str(vars(rec)) for rec in caplog.records)
+    assert assertion not in logged
+    assert assertion.split(".")[2] not in logged  # not even its signature
+    assert access not in logged
