@@ -1,4 +1,4 @@
-"""OAuth 2.0 end to end: a real gateway on 127.0.0.1, tokens by both client auth methods, a
+"""OAuth 2.0 end to end: a real gateway on 127.0.0.1, tokens by every client auth method (secret and private_key_jwt), a
 protected route, revocation, and no secret or token in the logs."""
 
 from __future__ import annotations
@@ -159,3 +159,48 @@ async def test_revoked_client_tokens_stop_working(tmp_path: Path) -> None:
             auth=(issued.client.client_id, issued.secret),
         )
         assert again.status_code == 401
+
+
+async def test_private_key_jwt_over_a_real_socket(tmp_path: Path) -> None:
+    """A client with keys only in its JWKS gets a token and calls a guarded route; the same
+    assertion twice is refused; a rotation of its keys (set-keys) retires the old key at once."""
+    import time
+    import uuid
+
+    from joserfc import jwt
+    from joserfc.jwk import ECKey
+
+    write_config(tmp_path, {})
+    store = CredentialStore.in_data_dir(tmp_path / "data")
+    issued = await store.add("acme", "orders:write")
+    cid = issued.client.client_id
+    old, new = (ECKey.generate_key("P-256", parameters={"kid": k}) for k in ("old", "new"))
+    await store.set_jwks(cid, {"keys": [old.as_dict(private=False)]})
+    service = AuthService(tmp_path / "data", AuthConfig(issuer="https://gw.test"))
+
+    def form(key: ECKey) -> dict[str, str]:
+        now = int(time.time())
+        body = {"iss": cid, "sub": cid, "aud": "https://gw.test/oauth2/token",
+                "exp": now + 60, "jti": uuid.uuid4().hex}  # fmt: skip
+        assertion = jwt.encode({"alg": "ES256", "kid": key.kid}, body, key, algorithms=["ES256"])
+        return {
+            "grant_type": "client_credentials",
+            "client_id": cid,
+            "client_assertion_type": "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            "client_assertion": assertion,
+        }
+
+    async with auth_gateway(tmp_path, service) as base, httpx.AsyncClient(base_url=base) as client:
+        once = form(old)
+        granted = await client.post("/oauth2/token", data=once)
+        assert granted.status_code == 200, granted.text
+        bearer = {"Authorization": f"Bearer {granted.json()['access_token']}"}
+        called = await client.post("/test/orders", headers=bearer)
+        assert called.json() == {"partner": "acme", "client_id": cid}
+        replayed = await client.post("/oauth2/token", data=once)
+        assert replayed.status_code == 401
+        assert replayed.json()["error"] == "invalid_client"
+        await store.set_jwks(cid, {"keys": [new.as_dict(private=False)]})
+        retired = await client.post("/oauth2/token", data=form(old))
+        assert retired.status_code == 401
+        assert (await client.post("/oauth2/token", data=form(new))).status_code == 200
