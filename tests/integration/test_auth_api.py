@@ -1,5 +1,6 @@
-"""OAuth 2.0 end to end: a real gateway on 127.0.0.1, tokens by every client auth method (secret and private_key_jwt), a
-protected route, revocation, and no secret or token in the logs."""
+"""OAuth 2.0 end to end: a real gateway on 127.0.0.1, tokens by every client auth method
+(Basic, form secret, private_key_jwt), a protected route, revocation, and no secret or token in
+the logs."""
 
 from __future__ import annotations
 
