@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 from auth_support import CONFIG, b64, b64json
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey, OKPKey, RSAKey
 
@@ -202,3 +204,56 @@ def test_request_parsing_refuses_mixed_or_partial_methods() -> None:
 def test_a_jwks_must_hold_public_signing_keys_only(jwks: Any, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         check_jwks(jwks)
+
+
+_b64_text = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=200),
+        st.builds(lambda a, b, c: f"{a}.{b}.{c}", _b64_text, _b64_text, _b64_text),
+        st.builds(
+            lambda claims, sig: f"{b64json({'alg': 'RS256'})}.{b64json(claims)}.{sig}",
+            st.dictionaries(
+                st.sampled_from(["sub", "iss", "aud", "exp"]), st.integers() | st.text()
+            ),
+            _b64_text,
+        ),
+    )
+)
+def test_any_assertion_text_parses_or_is_refused(text: str) -> None:
+    """The unverified peek at ``sub`` never fails with anything but ``invalid_client``."""
+    form = {
+        "grant_type": ["client_credentials"],
+        "client_assertion_type": [JWT_BEARER],
+        "client_assertion": [text],
+    }
+    try:
+        parsed = parse_token_request(form, None)
+    except OAuthError as exc:
+        assert exc.error in ("invalid_client", "invalid_request")
+    else:
+        assert parsed.client_id
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner),
+    max_leaves=20,
+)
+_jwk_like = st.fixed_dictionaries(
+    {"kty": st.sampled_from(["RSA", "EC", "OKP", "oct", "x"])},
+    optional={"crv": st.sampled_from(["Ed25519", "P-256", "X25519"]), "n": st.text(),
+              "x": st.text(), "y": st.text(), "d": st.text(), "kid": st.text(max_size=3)},
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(_json | st.builds(lambda keys: {"keys": keys}, st.lists(_jwk_like | _json, max_size=3)))
+def test_any_json_as_a_jwks_is_checked_or_refused_with_a_reason(document: Any) -> None:
+    try:
+        check_jwks(document)
+    except ValueError as exc:
+        assert str(exc)
