@@ -26,8 +26,8 @@ Claims come in two kinds. By default the key is claimed (a ``running`` row with 
 the handler runs, its answer stored after: right for any handler, whatever its effects. A route
 made with ``deferred=True`` has one effect, the message its handler accepts through
 :meth:`PendingKey.accept`, so the key is claimed in that same writer job: one transaction per
-keyed POST instead of three, and no lease to wait out after a crash. The canonical resources
-(``POST /v1/orders``...) are deferred.
+keyed POST instead of two (claim, then accept with the answer), and no lease to wait out after
+a crash. The canonical resources (``POST /v1/orders``...) are deferred.
 
 This is ASGI middleware rather than handler code so it wraps any POST handler unchanged. It runs
 before the route's guards: it authenticates the bearer token itself only to learn the client,
@@ -307,7 +307,7 @@ class IdempotencyMiddleware:
     ) -> None:
         """Run the handler at once; its :meth:`PendingKey.accept` claims the key as it writes.
 
-        One writer job per keyed request instead of three (claim, accept, complete). A second
+        One writer job per keyed request instead of two (claim, then accept and store). A second
         request with the key while the first runs in this process is refused from memory; across
         processes the writer job decides: the later one finds the first's answer and replays it
         (or 422s another body), and nothing it did was written.
