@@ -21,6 +21,7 @@ import click
 import msgspec
 
 from gateway.auth import Client, CredentialError, CredentialStore, IssuedSecret
+from gateway.auth.jwks import check_jwks
 from gateway.settings import SettingsError, load_settings
 
 T = TypeVar("T")
@@ -119,8 +120,6 @@ def _read_jwks(path: str) -> Any:
 
 
 def _check(jwks: Any, path: str) -> None:
-    from gateway.auth.assertions import check_jwks
-
     try:
         check_jwks(jwks)
     except ValueError as exc:

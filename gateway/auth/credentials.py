@@ -26,6 +26,7 @@ from typing import Any, Literal
 import msgspec
 
 from gateway.auth._hashing import dummy_hash, hash_secret, verify_secret
+from gateway.auth.jwks import check_jwks
 
 Status = Literal["active", "revoked"]
 FILENAME = "credentials.sqlite3"
@@ -263,12 +264,10 @@ class CredentialStore:
     async def set_jwks(self, client_id: str, jwks: Any) -> Client:
         """Register an active client's public keys for ``private_key_jwt`` (replacing any).
 
-        ``jwks`` is checked first (:func:`gateway.auth.assertions.check_jwks`): public
+        ``jwks`` is checked first (:func:`gateway.auth.jwks.check_jwks`): public
         asymmetric keys only. A client with keys may still use its secret; rotate the secret
         and keep it unused, or revoke and re-add, to have keys only.
         """
-        from gateway.auth.assertions import check_jwks  # assertions imports grant imports us
-
         try:
             checked = check_jwks(jwks)
         except ValueError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import json
 from collections.abc import Mapping, Sequence
 from typing import Literal
 from urllib.parse import unquote_plus
@@ -16,9 +17,12 @@ from urllib.parse import unquote_plus
 import msgspec
 
 from gateway.auth.credentials import CredentialError, parse_scopes
+from gateway.auth.jwks import b64url_decode
 
 Method = Literal["client_secret_basic", "client_secret_post", "private_key_jwt"]
 JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+MAX_ASSERTION_BYTES = 8192
+"""A ``client_assertion`` longer than this is refused before it is decoded."""
 
 
 class OAuthError(Exception):
@@ -118,8 +122,6 @@ def parse_token_request(
 
 def _asserted_client(params: Mapping[str, str]) -> tuple[str, str]:
     """``(client_id, assertion)`` of a ``private_key_jwt`` request (RFC 7523 section 2.2)."""
-    from gateway.auth.assertions import assertion_subject  # it imports OAuthError from here
-
     kind, assertion = params.get("client_assertion_type", ""), params.get("client_assertion", "")
     if kind != JWT_BEARER:
         raise OAuthError(
@@ -131,3 +133,30 @@ def _asserted_client(params: Mapping[str, str]) -> tuple[str, str]:
     if params.get("client_id", subject) != subject:
         raise OAuthError("invalid_request", "client_id differs from the assertion's sub")
     return subject, assertion
+
+
+def _bad_assertion(description: str) -> OAuthError:
+    return OAuthError("invalid_client", description, 401)
+
+
+def assertion_subject(assertion: str) -> str:
+    """The client id an assertion claims to be (``sub``), read WITHOUT verifying it.
+
+    Only to find which client's keys to verify with; nothing is trusted until
+    :func:`gateway.auth.assertions.verify_assertion` has passed.
+    """
+    if len(assertion) > MAX_ASSERTION_BYTES:
+        raise _bad_assertion(f"the client assertion is over {MAX_ASSERTION_BYTES} bytes")
+    parts = assertion.split(".")
+    if len(parts) != 3:
+        raise _bad_assertion(
+            "the client assertion is not a compact JWS (three dot-separated parts)"
+        )
+    try:
+        claims = json.loads(b64url_decode(parts[1]))
+    except ValueError as exc:
+        raise _bad_assertion("the client assertion's payload is not base64url JSON") from exc
+    sub = claims.get("sub") if isinstance(claims, dict) else None
+    if not isinstance(sub, str) or not sub:
+        raise _bad_assertion("the client assertion has no sub (the client id)")
+    return sub

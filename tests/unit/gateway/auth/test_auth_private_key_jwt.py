@@ -21,8 +21,8 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey, OKPKey, RSAKey
 
 from gateway.auth import AuthService, CredentialError, IssuedSecret
-from gateway.auth.assertions import check_jwks
 from gateway.auth.grant import JWT_BEARER, OAuthError, TokenRequest, parse_token_request
+from gateway.auth.jwks import check_jwks
 
 RSA = RSAKey.generate_key(2048, parameters={"kid": "rsa-1"})
 ED = OKPKey.generate_key("Ed25519", parameters={"kid": "ed-1"})
