@@ -251,6 +251,7 @@ class SqliteIdempotencyStore(IdempotencyStore):
 
 
 _KEY_COLUMNS = "fingerprint, state, lease_until, expires_at, status, headers, body, created_at"
+_KEY_COLUMNS_IK = ", ".join(f"ik.{name.strip()}" for name in _KEY_COLUMNS.split(","))
 
 
 def _live_claim(conn: sqlite3.Connection, ref: KeyRef, now: float) -> Claim | None:
@@ -285,13 +286,17 @@ class _AcceptClaiming(Batchable):
     def __init__(
         self, message: NewMessage, ref: KeyRef, response: StoredResponse, now: float, ttl: float
     ) -> None:
-        self.message, self.ref, self.response, self.now, self.ttl = (
-            message,
-            ref,
-            response,
-            now,
-            ttl,
-        )
+        self.message = message
+        self.ref = ref
+        self.response = response
+        self.now = now
+        self.ttl = ttl
+
+    def done_row(self) -> tuple[Any, ...]:
+        """Its key's row as stored (``_KEY_COLUMNS``): answered, replayed until it expires."""
+        r = self.response
+        return (self.ref.fingerprint, "done", self.now, self.now + self.ttl,
+                r.status, _headers_encode(r.headers), r.body, self.now)  # fmt: skip
 
     @staticmethod
     def run_many(conn: sqlite3.Connection, jobs: list[Any]) -> list[Any]:
@@ -307,36 +312,14 @@ class _AcceptClaiming(Batchable):
                 continue
             results.append(Claim(outcome="new", created_at=job.now))
             fresh.append(job)
-            # a later job of this group with the same key finds this one's stored answer
-            rows[pk] = (
-                job.ref.fingerprint,
-                "done",
-                job.now,
-                job.now + job.ttl,
-                job.response.status,
-                _headers_encode(job.response.headers),
-                job.response.body,
-                job.now,
-            )
+            rows[pk] = job.done_row()  # a later job with this key finds this one's answer
         if fresh:
             insert_messages(conn, [job.message for job in fresh])
             conn.executemany(
-                "INSERT OR REPLACE INTO idempotency_keys (client, method, path, key,"
-                " fingerprint, state, created_at, lease_until, expires_at, status, headers, body)"
-                " VALUES (?, ?, ?, ?, ?, 'done', ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        *job.ref.pk,
-                        job.ref.fingerprint,
-                        job.now,
-                        job.now,
-                        job.now + job.ttl,
-                        job.response.status,
-                        rows[job.ref.pk][5],
-                        job.response.body,
-                    )
-                    for job in fresh
-                ],
+                "INSERT OR REPLACE INTO idempotency_keys"  # noqa: S608 - constants only
+                f" (client, method, path, key, {_KEY_COLUMNS})"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(*job.ref.pk, *rows[job.ref.pk]) for job in fresh],
             )
         return results
 
@@ -355,9 +338,7 @@ def _rows_of(conn: sqlite3.Connection, refs: list[KeyRef]) -> dict[tuple[str, ..
         # would scan the table (SQLite 3.40's plan)
         cursor = conn.execute(
             f"WITH wanted (c, m, p, k) AS (VALUES {marks})"  # noqa: S608 - placeholders only
-            " SELECT ik.client, ik.method, ik.path, ik.key,"
-            " ik.fingerprint, ik.state, ik.lease_until, ik.expires_at, ik.status, ik.headers,"
-            " ik.body, ik.created_at"
+            f" SELECT ik.client, ik.method, ik.path, ik.key, {_KEY_COLUMNS_IK}"
             " FROM wanted CROSS JOIN idempotency_keys AS ik ON ik.client = wanted.c"
             " AND ik.method = wanted.m AND ik.path = wanted.p AND ik.key = wanted.k",
             [value for ref in chunk for value in ref.pk],
