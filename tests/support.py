@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from pathlib import Path
@@ -170,6 +171,28 @@ class GatewayAuth(httpx.Auth):
                     )
             request.headers["Authorization"] = f"Bearer {self._tokens[key]}"
         yield request
+
+
+@contextlib.asynccontextmanager
+async def writer_held(writer: Any) -> AsyncIterator[None]:
+    """Keep the journal's writer busy with one job until the block ends.
+
+    Jobs queued meanwhile wait (``writer.waiting`` counts them) and run as one group when it
+    lets go: how a test holds a request at its journal write, or builds a batch on purpose.
+    """
+    held, go = threading.Event(), threading.Event()
+
+    def hold(_conn: Any) -> None:
+        held.set()
+        go.wait(10)
+
+    blocker = asyncio.create_task(writer.run(hold))
+    await asyncio.to_thread(held.wait, 10)
+    try:
+        yield
+    finally:
+        go.set()
+        await blocker
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 20.0) -> Any:

@@ -16,7 +16,7 @@ from rest_support import partner_headers, rest_gateway
 from gateway.api.idempotency import idempotency
 from gateway.auth import AuthService
 from gateway.auth.tokens import issue_token
-from tests.support import eventually, order, write_config
+from tests.support import eventually, order, write_config, writer_held
 
 # the slow route's controls: the test opens ``release`` when the first request may finish
 _slow: dict[str, Any] = {}
@@ -154,8 +154,6 @@ async def test_a_resource_claims_its_key_as_it_journals(tmp_path: Path) -> None:
     While the first request waits for the writer, a second with the key is 409 (another body
     422) from the process's own record, and exactly one order is journaled.
     """
-    import threading
-
     write_config(tmp_path, {})
     async with (
         rest_gateway(tmp_path, workers_enabled=False) as (gw, base),
@@ -163,24 +161,16 @@ async def test_a_resource_claims_its_key_as_it_journals(tmp_path: Path) -> None:
     ):
         headers = {**await partner_headers(gw), **key("deferred-1")}
         writer = gw.journal.writer  # type: ignore[attr-defined]
-        held, go = threading.Event(), threading.Event()
-
-        def hold(_conn: Any) -> None:
-            held.set()
-            go.wait(10)
-
-        blocker = asyncio.create_task(writer.run(hold))
-        await asyncio.to_thread(held.wait, 10)
-        first = asyncio.create_task(client.post("/v1/orders", json=order("PO-D"), headers=headers))
-        await eventually(lambda: writer.waiting == 1)  # its accept job, behind ours
-        busy = await client.post("/v1/orders", json=order("PO-D"), headers=headers)
-        assert busy.status_code == 409
-        assert busy.json()["code"] == "idempotency_key_in_use"
-        other = await client.post("/v1/orders", json=order("PO-E"), headers=headers)
-        assert other.status_code == 422
-        assert other.json()["code"] == "idempotency_key_reused"
-        go.set()
-        await blocker
+        async with writer_held(writer):
+            post = client.post("/v1/orders", json=order("PO-D"), headers=headers)
+            first = asyncio.create_task(post)
+            await eventually(lambda: writer.waiting == 1)  # its accept job, behind ours
+            busy = await client.post("/v1/orders", json=order("PO-D"), headers=headers)
+            assert busy.status_code == 409
+            assert busy.json()["code"] == "idempotency_key_in_use"
+            other = await client.post("/v1/orders", json=order("PO-E"), headers=headers)
+            assert other.status_code == 422
+            assert other.json()["code"] == "idempotency_key_reused"
         done = await first
         assert done.status_code == 202
         replay = await client.post("/v1/orders", json=order("PO-D"), headers=headers)

@@ -162,32 +162,24 @@ async def test_accept_claiming_is_one_transaction(journal: Journal) -> None:
 async def test_deferred_claims_batched_in_one_group(journal: Journal) -> None:
     """Claims queued together run as one batch and still see each other, in queue order."""
     import asyncio
-    import threading
+
+    from tests.support import writer_held
 
     store = open_idempotency_store(journal)
     writer = journal.writer  # type: ignore[attr-defined]
-    held, go = threading.Event(), threading.Event()
-
-    def hold(_conn: object) -> None:
-        held.set()
-        go.wait(10)
-
-    blocker = asyncio.create_task(writer.run(hold))
-    await asyncio.to_thread(held.wait, 10)
     attempts = [
         ("m1", ref()),  # new
         ("m2", ref()),  # the same key and body: m1's answer
         ("m3", ref("f2")),  # the same key, another body
         ("m4", ref(key="k2")),  # another key: new
     ]
-    tasks = [
-        asyncio.create_task(store.accept_claiming(new_message(m), r, RESPONSE, now=T0, ttl=TTL))
-        for m, r in attempts
-    ]
-    while writer.waiting < len(attempts):
-        await asyncio.sleep(0.001)
-    go.set()
-    await blocker
+    async with writer_held(writer):
+        tasks = [
+            asyncio.create_task(store.accept_claiming(new_message(m), r, RESPONSE, now=T0, ttl=TTL))
+            for m, r in attempts
+        ]
+        while writer.waiting < len(attempts):
+            await asyncio.sleep(0.001)
     outcomes = [c.outcome for c in await asyncio.gather(*tasks)]
     assert outcomes == ["new", "replay", "mismatch", "new"]
     stored = [await journal.get_message(m) is not None for m, _ in attempts]
