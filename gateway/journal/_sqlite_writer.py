@@ -22,13 +22,13 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 T = TypeVar("T")
 Job = Callable[[sqlite3.Connection], Any]
 
 _STOP = object()
-MAX_GROUP = 512
+MAX_GROUP = 512  # = _rows.MAX_PADDED: a self-committing group is one statement
 
 
 class Batchable:
@@ -38,6 +38,12 @@ class Batchable:
     each would, in fewer statements, in the order given (a later job sees an earlier one's
     effect), and return each job's result in that order (or None when every result is None).
     """
+
+    self_committing: ClassVar[bool] = False
+    """``run_many`` writes each job's rows in one statement, every job's in the same one, so a
+    group of only this kind needs no transaction around it: in autocommit the statement is
+    its own (all of it durable, or none of it), and the writer gives up the GIL for it once,
+    not also for a BEGIN and a COMMIT. Reads after that statement are fine; writes are not."""
 
     @staticmethod
     def run_many(conn: sqlite3.Connection, jobs: list[Any]) -> list[Any] | None:
@@ -122,7 +128,10 @@ class SqliteWriter:
 
     @staticmethod
     def _run_group(conn: sqlite3.Connection, group: list[Any]) -> None:
-        if len(group) == 1:
+        kind = type(group[0][0])
+        if getattr(kind, "self_committing", False) and all(type(j) is kind for j, _, _ in group):
+            results = _self_committing(conn, kind, group)
+        elif len(group) == 1:
             results = [_alone(conn, group[0][0])]
         else:
             results = _optimistic(conn, group) or _careful(conn, group)
@@ -152,6 +161,23 @@ def _alone(conn: sqlite3.Connection, job: Job) -> tuple[bool, Any]:
             conn.execute("ROLLBACK")
         return False, exc
     return True, value
+
+
+def _self_committing(
+    conn: sqlite3.Connection, kind: type[Batchable], group: list[Any]
+) -> list[tuple[bool, Any]]:
+    """A group of one self-committing kind: its statement, no BEGIN or COMMIT around it.
+
+    If it fails, nothing of it was written, and the careful path finds out which job it was.
+    """
+    jobs = [job for job, _future, _loop in group]
+    try:
+        values = kind.run_many(conn, jobs)
+    except Exception:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        return _careful(conn, group)
+    return [(True, None)] * len(jobs) if values is None else [(True, v) for v in values]
 
 
 def _optimistic(conn: sqlite3.Connection, group: list[Any]) -> list[tuple[bool, Any]] | None:

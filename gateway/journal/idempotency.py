@@ -25,14 +25,21 @@ messages it accepted, so "replay" never returns a response whose message was los
 from __future__ import annotations
 
 import abc
+import math
 import sqlite3
 from typing import Any, Literal
 
 import msgspec
 
+from gateway.journal._rows import insert_padded
 from gateway.journal._sqlite_writer import Batchable
 from gateway.journal.base import Journal, NewMessage
-from gateway.journal.sqlite import SqliteJournal, insert_message, insert_messages
+from gateway.journal.sqlite import (
+    SqliteJournal,
+    insert_message,
+    message_values,
+    stored_message_ids,
+)
 
 __all__ = [
     "Claim",
@@ -160,6 +167,7 @@ class SqliteIdempotencyStore(IdempotencyStore):
         if not isinstance(journal, SqliteJournal):
             raise TypeError(f"{type(journal).__name__} has no SQLite writer to share")
         self._journal = journal
+        self._sweeper = _Sweeper()
 
     async def claim(
         self,
@@ -230,7 +238,8 @@ class SqliteIdempotencyStore(IdempotencyStore):
         Batched: a group's deferred claims read their keys in one SELECT and write in three
         ``executemany`` calls (messages, accept events, keys).
         """
-        return await self._journal.writer.run(_AcceptClaiming(message, ref, response, now, ttl))
+        job = _AcceptClaiming(message, ref, response, now=now, ttl=ttl, sweeper=self._sweeper)
+        return await self._journal.writer.run(job)
 
     async def release(self, ref: KeyRef) -> bool:
         """Delete our running row so a retry with this key runs afresh."""
@@ -278,50 +287,107 @@ def _claim_of(row: Any, ref: KeyRef, now: float) -> Claim | None:
     return Claim(outcome="replay", response=stored, created_at=row[7])
 
 
-class _AcceptClaiming(Batchable):
-    """:meth:`SqliteIdempotencyStore.accept_claiming` as a writer job a group runs in a batch."""
+class _Sweeper:
+    """When a group of batched claims also deletes expired keys, and how many.
 
-    __slots__ = ("message", "now", "ref", "response", "ttl")
+    A claim on its own deletes up to :data:`PURGE_BATCH` expired rows every time. A group does
+    it at most once every :data:`SWEEP_EVERY` seconds (a statement less per group on the busy
+    path: the writer's statements are what a group waits for), deleting up to twice the keys
+    written since, so expired rows are cleared faster than new ones arrive and the table stays
+    bounded by the keys' lifetime. Only the writer thread touches it.
+    """
+
+    def __init__(self) -> None:
+        self._at = -math.inf
+        self._owed = 0
+
+    def sweep(self, conn: sqlite3.Connection, now: float, written: int) -> None:
+        """Count ``written`` keys about to be written; delete expired ones if it is time."""
+        self._owed += written
+        if now - self._at < SWEEP_EVERY:
+            return
+        _purge(conn, now, max(PURGE_BATCH, 2 * self._owed))
+        self._at, self._owed = now, 0
+
+
+SWEEP_EVERY = 1.0
+"""Seconds between the expired-key sweeps that batched claims make."""
+
+_CLAIM_WIDTH = 20
+"""Columns of the ``accept_claims`` view (``sql/21_accept_claims.sql``)."""
+
+
+class _AcceptClaiming(Batchable):
+    """:meth:`SqliteIdempotencyStore.accept_claiming` as a writer job a group runs in a batch.
+
+    The group is one INSERT into the ``accept_claims`` view, whose trigger writes each key's
+    answer if the key is free and then that job's message: one statement, so the writer runs a
+    group of these with no transaction around it (:attr:`Batchable.self_committing`).
+    """
+
+    __slots__ = ("message", "now", "ref", "response", "sweeper", "ttl")
+    self_committing = True
 
     def __init__(
-        self, message: NewMessage, ref: KeyRef, response: StoredResponse, now: float, ttl: float
+        self,
+        message: NewMessage,
+        ref: KeyRef,
+        response: StoredResponse,
+        *,
+        now: float,
+        ttl: float,
+        sweeper: _Sweeper,
     ) -> None:
         self.message = message
         self.ref = ref
         self.response = response
         self.now = now
         self.ttl = ttl
+        self.sweeper = sweeper
 
-    def done_row(self) -> tuple[Any, ...]:
-        """Its key's row as stored (``_KEY_COLUMNS``): answered, replayed until it expires."""
-        r = self.response
-        return (self.ref.fingerprint, "done", self.now, self.now + self.ttl,
-                r.status, _headers_encode(r.headers), r.body, self.now)  # fmt: skip
+    def claim_row(self) -> tuple[Any, ...]:
+        """Its row of the ``accept_claims`` view: the key's answer, then the message."""
+        r, m = self.response, self.message
+        return (*self.ref.pk, self.ref.fingerprint, self.now + self.ttl, r.status,
+                _headers_encode(r.headers), r.body, self.now, *message_values(m))  # fmt: skip
 
     @staticmethod
     def run_many(conn: sqlite3.Connection, jobs: list[Any]) -> list[Any]:
-        _purge(conn, min(job.now for job in jobs), PURGE_BATCH)
-        rows = _rows_of(conn, [job.ref for job in jobs])
-        results: list[Claim] = []
-        fresh: list[_AcceptClaiming] = []
-        for job in jobs:
-            pk = job.ref.pk
-            taken = _claim_of(rows.get(pk), job.ref, job.now)
-            if taken is not None:
-                results.append(taken)
-                continue
+        """Every key new (the usual case): one statement, and nothing read back.
+
+        Each job that wins its key writes three rows (key, message, event), one that does not
+        writes none; if fewer were written than that, :func:`_claims_read_back` says which.
+        """
+        jobs[0].sweeper.sweep(conn, min(job.now for job in jobs), len(jobs))
+        before = conn.total_changes
+        insert_padded(
+            conn, "INSERT INTO accept_claims", _CLAIM_WIDTH, [j.claim_row() for j in jobs]
+        )
+        if conn.total_changes - before == 3 * len(jobs):
+            return [Claim(outcome="new", created_at=job.now) for job in jobs]
+        return _claims_read_back(conn, jobs)
+
+
+def _claims_read_back(conn: sqlite3.Connection, jobs: list[_AcceptClaiming]) -> list[Claim]:
+    """Each job's claim once some keys were held.
+
+    A job whose message is stored won its key; the others are answered from the row that held
+    it (replay, mismatch or running).
+
+    A row no longer held when read (it expired, or another process purged it, in the
+    microseconds between) answers "running": nothing was journaled for that request, and the
+    409 tells its client to try again, which will then succeed.
+    """
+    stored = stored_message_ids(conn, [job.message.id for job in jobs])
+    rows = _rows_of(conn, [job.ref for job in jobs if job.message.id not in stored])
+    results: list[Claim] = []
+    for job in jobs:
+        if job.message.id in stored:
             results.append(Claim(outcome="new", created_at=job.now))
-            fresh.append(job)
-            rows[pk] = job.done_row()  # a later job with this key finds this one's answer
-        if fresh:
-            insert_messages(conn, [job.message for job in fresh])
-            conn.executemany(
-                "INSERT OR REPLACE INTO idempotency_keys"  # noqa: S608 - constants only
-                f" (client, method, path, key, {_KEY_COLUMNS})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(*job.ref.pk, *rows[job.ref.pk]) for job in fresh],
-            )
-        return results
+            continue
+        taken = _claim_of(rows.get(job.ref.pk), job.ref, job.now)
+        results.append(taken or Claim(outcome="running", created_at=job.now))
+    return results
 
 
 _ROWS_AT_ONCE = 200

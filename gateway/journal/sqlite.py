@@ -15,6 +15,7 @@ from typing import Any
 
 import msgspec
 
+from gateway.journal._rows import insert_rows
 from gateway.journal._sqlite_writer import Batchable, SqliteWriter
 from gateway.journal.base import (
     Attempt,
@@ -125,14 +126,15 @@ def _insert_event(conn: sqlite3.Connection, e: Event) -> None:
     )
 
 
-_INSERT_MESSAGE = (
+_MESSAGE_HEAD = (
     "INSERT INTO messages (id, partner, channel, document_type, content_type, raw,"
     " received_at, trace_id, business_keys, state, stage, available_at, updated_at)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', 'accept', ?, ?)"
 )
-_INSERT_ACCEPT_EVENT = (
-    "INSERT INTO events (message_id, stage, outcome, detail, at) VALUES (?, 'accept', 'ok', ?, ?)"
-)
+_MESSAGE_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', 'accept', ?, ?)"
+_EVENT_HEAD = "INSERT INTO events (message_id, stage, outcome, detail, at)"
+_ACCEPT_EVENT_ROW = "(?, 'accept', 'ok', ?, ?)"
+_INSERT_MESSAGE = f"{_MESSAGE_HEAD} VALUES {_MESSAGE_ROW}"
+_INSERT_ACCEPT_EVENT = f"{_EVENT_HEAD} VALUES {_ACCEPT_EVENT_ROW}"
 
 
 def _message_row(m: NewMessage) -> tuple[Any, ...]:
@@ -143,6 +145,30 @@ def _message_row(m: NewMessage) -> tuple[Any, ...]:
 
 def _accept_event_row(m: NewMessage) -> tuple[Any, ...]:
     return (m.id, b'{"bytes":%d}' % len(m.raw), m.received_at)
+
+
+def message_values(m: NewMessage) -> tuple[Any, ...]:
+    """A message as the views that accept one take it (``sql/21_accept_claims.sql``).
+
+    id, partner, channel, document_type, content_type, raw, received_at, trace_id,
+    business_keys and the accept event's detail.
+    """
+    return (m.id, m.partner, m.channel, m.document_type, m.content_type, m.raw, m.received_at,
+            m.trace_id, _json_encode(m.business_keys), b'{"bytes":%d}' % len(m.raw))  # fmt: skip
+
+
+_IDS_AT_ONCE = 500
+
+
+def stored_message_ids(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
+    """Which of ``ids`` have a message row."""
+    found: set[str] = set()
+    for at in range(0, len(ids), _IDS_AT_ONCE):
+        chunk = ids[at : at + _IDS_AT_ONCE]
+        marks = ", ".join(["?"] * len(chunk))
+        cursor = conn.execute(f"SELECT id FROM messages WHERE id IN ({marks})", chunk)  # noqa: S608
+        found.update(row[0] for row in cursor)
+    return found
 
 
 def insert_message(conn: sqlite3.Connection, m: NewMessage) -> None:
@@ -165,9 +191,9 @@ class _Accept(Batchable):
 
 
 def insert_messages(conn: sqlite3.Connection, messages: list[NewMessage]) -> None:
-    """Message rows and their accept events in two ``executemany`` calls (batched jobs)."""
-    conn.executemany(_INSERT_MESSAGE, map(_message_row, messages))
-    conn.executemany(_INSERT_ACCEPT_EVENT, map(_accept_event_row, messages))
+    """Message rows and their accept events, each in a few multi-row INSERTs (batched jobs)."""
+    insert_rows(conn, _MESSAGE_HEAD, _MESSAGE_ROW, [_message_row(m) for m in messages])
+    insert_rows(conn, _EVENT_HEAD, _ACCEPT_EVENT_ROW, [_accept_event_row(m) for m in messages])
 
 
 def _insert_dead_letter(conn: sqlite3.Connection, d: DeadLetter) -> None:

@@ -184,3 +184,119 @@ async def test_deferred_claims_batched_in_one_group(journal: Journal) -> None:
     assert outcomes == ["new", "replay", "mismatch", "new"]
     stored = [await journal.get_message(m) is not None for m, _ in attempts]
     assert stored == [True, False, False, True]
+
+
+async def _batched(journal: Journal, attempts: list[tuple[str, KeyRef, float]]) -> list[str]:
+    """Queue every attempt while the writer is held, so they run as one group; the outcomes."""
+    import asyncio
+
+    from tests.support import writer_held
+
+    store = open_idempotency_store(journal)
+    writer = journal.writer  # type: ignore[attr-defined]
+    async with writer_held(writer):
+        tasks = [
+            asyncio.create_task(store.accept_claiming(new_message(m), r, RESPONSE, now=t, ttl=TTL))
+            for m, r, t in attempts
+        ]
+        while writer.waiting < len(attempts):
+            await asyncio.sleep(0.001)
+    return [c.outcome for c in await asyncio.gather(*tasks)]
+
+
+async def test_a_group_settles_keys_that_had_rows_one_by_one(journal: Journal) -> None:
+    """Keys stored before the group: expired ones are taken over, live ones replayed or refused,
+    and a running claim whose lease ran out is free again."""
+    store = open_idempotency_store(journal)
+    await store.accept_claiming(new_message("old"), ref(key="live"), RESPONSE, now=T0, ttl=TTL)
+    await store.accept_claiming(new_message("gone"), ref(key="expired"), RESPONSE, now=T0, ttl=1)
+    await store.claim(ref(key="dead"), now=T0, lease=LEASE, ttl=TTL)
+    at = T0 + LEASE + 1
+    outcomes = await _batched(
+        journal,
+        [
+            ("m1", ref(key="live"), at),  # answered before: replayed
+            ("m2", ref("f2", key="live"), at),  # another body under it
+            ("m3", ref(key="expired"), at),  # expired: this job's now
+            ("m4", ref(key="expired"), at),  # ... and a later job replays m3's answer
+            ("m5", ref(key="dead"), at),  # a running claim past its lease: free
+            ("m6", ref(key="new"), at),
+        ],
+    )
+    assert outcomes == ["replay", "mismatch", "new", "replay", "new", "new"]
+    stored = [
+        await journal.get_message(m) is not None for m in ("m1", "m2", "m3", "m4", "m5", "m6")
+    ]
+    assert stored == [False, False, True, False, True, True]
+    again = await store.accept_claiming(
+        new_message("m7"), ref(key="dead"), RESPONSE, now=at + 1, ttl=TTL
+    )
+    assert again.outcome == "replay"  # m5's answer replaced the abandoned claim
+
+
+async def test_a_stored_answer_identical_to_a_new_one_is_still_someone_elses(
+    journal: Journal,
+) -> None:
+    """Same key, body, time and answer as a stored one (only a test can make that): the group
+    tells its own writes by the messages it stored, not by comparing answers."""
+    store = open_idempotency_store(journal)
+    await store.accept_claiming(new_message("m0"), ref(), RESPONSE, now=T0, ttl=TTL)
+    outcomes = await _batched(journal, [("m1", ref(), T0), ("m2", ref(key="k2"), T0)])
+    assert outcomes == ["replay", "new"]
+    assert await journal.get_message("m1") is None
+    assert await journal.get_message("m2") is not None
+
+
+def _key_rows(journal: Journal) -> int:
+    conn = sqlite3.connect(journal.path)  # type: ignore[attr-defined]
+    try:
+        return int(conn.execute("SELECT COUNT(*) FROM idempotency_keys").fetchone()[0])
+    finally:
+        conn.close()
+
+
+async def test_groups_sweep_expired_keys_at_most_once_a_second(journal: Journal) -> None:
+    """Batched claims delete expired keys, but not in every group; the table stays bounded."""
+    from gateway.journal.idempotency import SWEEP_EVERY
+
+    store = open_idempotency_store(journal)
+    for i in range(5):
+        await store.accept_claiming(new_message(f"a{i}"), ref(key=f"a{i}"), RESPONSE, now=T0, ttl=1)
+    assert _key_rows(journal) == 5  # the first claim swept (nothing yet); the rest were too soon
+    later = T0 + 2  # every a-key has expired and the last sweep is more than a second old
+    await store.accept_claiming(new_message("b0"), ref(key="b0"), RESPONSE, now=later, ttl=TTL)
+    assert _key_rows(journal) == 1
+    await store.accept_claiming(new_message("c"), ref(key="c"), RESPONSE, now=later, ttl=0.2)
+    soon = later + SWEEP_EVERY / 2  # c has expired, but the last sweep is too recent
+    await store.accept_claiming(new_message("d"), ref(key="d"), RESPONSE, now=soon, ttl=TTL)
+    assert _key_rows(journal) == 3
+    await store.accept_claiming(
+        new_message("e"), ref(key="e"), RESPONSE, now=later + SWEEP_EVERY, ttl=TTL
+    )
+    assert _key_rows(journal) == 3  # c swept, e written
+
+
+async def test_a_failing_claim_in_a_group_fails_alone(journal: Journal) -> None:
+    """The group's one statement fails as a whole (a message id already stored); run again one
+    job at a time, only that job fails and its key stays free."""
+    import asyncio
+
+    from tests.support import writer_held
+
+    store = open_idempotency_store(journal)
+    await journal.accept(new_message("taken"))
+    writer = journal.writer  # type: ignore[attr-defined]
+    async with writer_held(writer):
+        bad = asyncio.create_task(
+            store.accept_claiming(new_message("taken"), ref(key="k1"), RESPONSE, now=T0, ttl=TTL)
+        )
+        good = asyncio.create_task(
+            store.accept_claiming(new_message("m2"), ref(key="k2"), RESPONSE, now=T0, ttl=TTL)
+        )
+        while writer.waiting < 2:
+            await asyncio.sleep(0.001)
+    with pytest.raises(sqlite3.IntegrityError):
+        await bad
+    assert (await good).outcome == "new"
+    assert await journal.get_message("m2") is not None
+    assert (await store.claim(ref(key="k1"), now=T0 + 1, lease=LEASE, ttl=TTL)).outcome == "new"
