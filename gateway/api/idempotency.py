@@ -22,27 +22,29 @@ restarts; they expire after ``settings.idempotency_ttl`` seconds (default one da
 claim purges a few expired records), and a request that died mid-way frees its
 key after ``settings.idempotency_lease`` seconds (default 60).
 
-Claims come in two kinds. By default the key is claimed (a ``running`` row with a lease) before
-the handler runs, its answer stored after: right for any handler, whatever its effects. A route
-made with ``deferred=True`` has one effect, the message its handler accepts through
-:meth:`PendingKey.accept`, so the key is claimed in that same writer job: one transaction per
-keyed POST instead of two (claim, then accept with the answer), and no lease to wait out after
-a crash. The canonical resources (``POST /v1/orders``...) are deferred.
+Claims come in two kinds. The middleware claims the key (a ``running`` row with a lease) before
+the handler runs and stores its answer after: right for any handler, whatever its effects. A
+handler whose one effect is the message it accepts claims the key itself, in the writer job that
+journals the message (:class:`DeferredKeys`): one transaction per keyed POST instead of two, no
+lease to wait out after a crash, and none of the middleware's layers on the request. The
+canonical resources (``POST /v1/orders``...) do that.
 
-This is ASGI middleware rather than handler code so it wraps any POST handler unchanged. It runs
-before the route's guards: it authenticates the bearer token itself only to learn the client,
-and the guard still decides access when the handler runs (a refused request releases the key).
-When the handler will NOT run (replay, 409, 422) it runs the route's guards itself first, so a
-replay needs the same scopes and spends the same rate-limit quota as the request it repeats.
+The middleware is ASGI middleware rather than handler code so that it wraps any POST handler
+unchanged. It runs before the route's guards: it authenticates the bearer token itself only to
+learn the client, and the guard still decides access when the handler runs (a refused request
+releases the key). When the handler will NOT run (replay, 409, 422) it runs the route's guards
+itself first, so a replay needs the same scopes and spends the same rate-limit quota as the
+request it repeats.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import inspect
-import logging
 import re
 import time
+from collections.abc import Iterator
 from typing import Any, Literal
 
 from litestar.connection import ASGIConnection
@@ -50,6 +52,7 @@ from litestar.enums import ScopeType
 from litestar.middleware import DefineMiddleware
 from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Send
 
+from gateway.api.answers import Answer
 from gateway.api.auth import authenticate
 from gateway.api.problems import ProblemError
 from gateway.journal import NewMessage
@@ -61,14 +64,15 @@ from gateway.journal.idempotency import (
     open_idempotency_store,
 )
 
-log = logging.getLogger("crossdock.api")
-
 __all__ = [
     "HEADER",
     "MAX_KEY_LENGTH",
     "REPLAYED_HEADER",
+    "DeferredKey",
+    "DeferredKeys",
     "IdempotencyMiddleware",
     "PendingKey",
+    "Replayed",
     "idempotency",
     "parse_key",
     "pending_key",
@@ -111,21 +115,15 @@ def parse_key(value: str) -> str:
     return key
 
 
-def idempotency(
-    *, required: bool = False, ttl: float | None = None, deferred: bool = False
-) -> DefineMiddleware:
+def idempotency(*, required: bool = False, ttl: float | None = None) -> DefineMiddleware:
     """Route middleware giving a POST handler Idempotency-Key semantics (see module docstring).
 
     ``ttl`` overrides the settings for this route (seconds a stored response is replayed).
-    ``deferred=True`` is for a handler whose one effect is the message it accepts through
-    :meth:`PendingKey.accept`: the key is claimed in that same writer job (see
-    :class:`IdempotencyMiddleware`). A deferred handler that answers 2xx without accepting
-    has stored nothing a retry could replay; the middleware logs that as an error.
     """
-    return DefineMiddleware(IdempotencyMiddleware, required=required, ttl=ttl, deferred=deferred)
+    return DefineMiddleware(IdempotencyMiddleware, required=required, ttl=ttl)
 
 
-async def store_of(scope: Scope) -> IdempotencyStore:
+def store_of(scope: Scope) -> IdempotencyStore:
     """The app's store: the gateway's if it has one, else made once beside its journal."""
     state = scope["app"].state
     store: IdempotencyStore | None = state.get("idempotency")
@@ -143,39 +141,124 @@ class PendingKey:
     message and store that answer in one transaction, instead of the middleware storing it after.
     """
 
-    __slots__ = ("body", "completed", "deferred", "ref", "store", "taken", "ttl")
+    __slots__ = ("body", "completed", "ref", "store", "ttl")
 
-    def __init__(
-        self,
-        store: IdempotencyStore,
-        ref: KeyRef,
-        ttl: float,
-        body: bytes,
-        *,
-        deferred: bool = False,
-    ) -> None:
-        self.store, self.ref, self.ttl, self.deferred = store, ref, ttl, deferred
+    def __init__(self, store: IdempotencyStore, ref: KeyRef, ttl: float, body: bytes) -> None:
+        self.store, self.ref, self.ttl = store, ref, ttl
         self.body = body  # the whole request body, as the middleware read and fingerprinted it
         self.completed = False
-        self.taken: Claim | None = None
 
     async def accept(self, message: NewMessage, response: StoredResponse) -> None:
-        """Journal ``message`` and complete the key with ``response`` (the exact answer).
-
-        Under a deferred claim the key may turn out to be taken (answered already, or by
-        another body): then nothing is journaled and this raises the problem to answer (the
-        middleware sends a stored answer instead of it on a replay).
-        """
+        """Journal ``message`` and complete the key with ``response`` (the exact answer)."""
         now = time.time()
-        if not self.deferred:
-            await self.store.accept_completing(message, self.ref, response, now=now, ttl=self.ttl)
-            self.completed = True
-            return
-        claim = await self.store.accept_claiming(message, self.ref, response, now=now, ttl=self.ttl)
+        await self.store.accept_completing(message, self.ref, response, now=now, ttl=self.ttl)
         self.completed = True
-        if claim.outcome != "new":
-            self.taken = claim
-            raise refusal(claim, self.ref)
+
+
+class DeferredKey:
+    """A request's key under :class:`DeferredKeys`: accepting its message claims it."""
+
+    __slots__ = ("ref", "store", "ttl")
+
+    def __init__(self, store: IdempotencyStore, ref: KeyRef, ttl: float) -> None:
+        self.store, self.ref, self.ttl = store, ref, ttl
+
+    async def accept(self, message: NewMessage, response: StoredResponse) -> StoredResponse | None:
+        """Journal ``message`` with ``response`` as the key's answer, in one writer job.
+
+        None: done, the key is this request's. A stored response: the key was answered already,
+        with this body; nothing was journaled, and that answer is the one to send (see
+        :func:`replayed`). Another body, or a request still running under the key in another
+        process: the 422 or 409 problem is raised, and nothing was journaled.
+        """
+        claim = await self.store.accept_claiming(
+            message, self.ref, response, now=time.time(), ttl=self.ttl
+        )
+        if claim.outcome == "new":
+            return None
+        if claim.outcome == "replay" and claim.response is not None:
+            return claim.response
+        raise refusal(claim, self.ref)
+
+
+class DeferredKeys:
+    """Idempotency-Key for one route whose handler's one effect is the message it accepts.
+
+    The handler calls :meth:`hold` once its guards have run and it has the body, and
+    :meth:`DeferredKey.accept` to journal: the key is claimed in that same writer job. A second
+    request with the key while the first runs in this process is refused from memory (409, or
+    422 with another body); across processes the writer job decides, and the later request
+    finds the first's answer and replays it (or 422s another body), having written nothing.
+    The guards ran before any of this, so a replay needs the scopes, and spends the quota, that
+    the request it repeats did.
+    """
+
+    def __init__(self) -> None:
+        # (client, method, path, key) -> fingerprint, while its request runs in this process
+        self._running: dict[tuple[str, str, str, str], str] = {}
+
+    @contextlib.contextmanager
+    def hold(self, scope: Scope, client: str, body: bytes) -> Iterator[DeferredKey | None]:
+        """The request's key, held in this process for the block; None if it sent no key.
+
+        Raises the 400 problem for a malformed key (or several), and 409/422 while a request
+        with the key runs here.
+        """
+        value = _key_header(scope)
+        if value is None:
+            yield None
+            return
+        fingerprint = hashlib.sha256(body).hexdigest()
+        method, path = str(scope.get("method", "")), scope["path"]
+        ref = KeyRef(client=client, method=method, path=path, key=value, fingerprint=fingerprint)
+        running = self._running.get(ref.pk)
+        if running is not None:
+            outcome: Literal["running", "mismatch"] = (
+                "running" if running == fingerprint else "mismatch"
+            )
+            raise refusal(Claim(outcome=outcome), ref)
+        self._running[ref.pk] = fingerprint
+        try:
+            yield DeferredKey(
+                store_of(scope), ref, scope["app"].state.gateway.settings.idempotency_ttl
+            )
+        finally:
+            del self._running[ref.pk]
+
+
+def _key_header(scope: Scope) -> str | None:
+    """The key of the request's one ``Idempotency-Key`` header; None without one.
+
+    A malformed key, or more than one header, is the 400 problem.
+    """
+    values = [v for k, v in scope["headers"] if k.lower() == _HEADER_BYTES]
+    if not values:
+        return None
+    if len(values) > 1:
+        raise ProblemError(
+            400,
+            "invalid_idempotency_key",
+            "Invalid Idempotency-Key",
+            "send exactly one Idempotency-Key header",
+        )
+    return parse_key(values[0].decode("latin-1"))
+
+
+class Replayed(Answer):
+    """A stored answer a handler returns, marked ``Idempotent-Replayed``.
+
+    Its status, body and kept headers are exactly those of the first response.
+    """
+
+    __slots__ = ("response",)
+
+    def __init__(self, response: StoredResponse) -> None:
+        super().__init__(response.status, response.body, [])
+        self.response = response
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Send the stored status, headers and body."""
+        await _send_stored(send, self.response, replayed=True)
 
 
 _PENDING = "crossdock.idempotency"
@@ -190,27 +273,18 @@ def pending_key(scope: Scope) -> PendingKey | None:
 class IdempotencyMiddleware:
     """Claims the key, runs the handler once, stores a 2xx answer, replays it on retries."""
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        required: bool = False,
-        ttl: float | None = None,
-        deferred: bool = False,
-    ) -> None:
+    def __init__(self, app: ASGIApp, required: bool = False, ttl: float | None = None) -> None:
         self.app = app
         self.required = required
         self.ttl = ttl
-        self.deferred = deferred
-        # deferred claims: (client, method, path, key) -> fingerprint, while its request runs here
-        self._running: dict[tuple[str, str, str, str], str] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Pass through anything without a key; otherwise claim, run or replay."""
         if scope["type"] != ScopeType.HTTP:
             await self.app(scope, receive, send)
             return
-        values = [v for k, v in scope["headers"] if k.lower() == _HEADER_BYTES]
-        if not values:
+        key = _key_header(scope)
+        if key is None:
             if self.required:
                 raise ProblemError(
                     400,
@@ -220,14 +294,6 @@ class IdempotencyMiddleware:
                 )
             await self.app(scope, receive, send)
             return
-        if len(values) > 1:
-            raise ProblemError(
-                400,
-                "invalid_idempotency_key",
-                "Invalid Idempotency-Key",
-                "send exactly one Idempotency-Key header",
-            )
-        key = parse_key(values[0].decode("latin-1"))
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope, receive)
         client = "-"
         if connection.headers.get("authorization"):
@@ -253,13 +319,10 @@ class IdempotencyMiddleware:
         settings = scope["app"].state.gateway.settings
         ttl = settings.idempotency_ttl if self.ttl is None else self.ttl
         lease = settings.idempotency_lease
-        store = await store_of(scope)
+        store = store_of(scope)
         method, path = str(scope.get("method", "")), scope["path"]
         fingerprint = hashlib.sha256(body).hexdigest()
         ref = KeyRef(client=client, method=method, path=path, key=key, fingerprint=fingerprint)
-        if self.deferred:
-            await self._run_deferred(scope, receive, send, store=store, ref=ref, ttl=ttl, body=body)
-            return
         claim = await store.claim(ref, now=time.time(), lease=lease, ttl=ttl)
         if claim.outcome != "new":
             # the handler will not run, so its guards would not either: a replay still needs
@@ -292,61 +355,6 @@ class IdempotencyMiddleware:
         else:
             await store.release(ref)
         for message in captured:
-            await send(message)
-
-    async def _run_deferred(
-        self,
-        scope: Scope,
-        receive: Receive,
-        send: Send,
-        *,
-        store: IdempotencyStore,
-        ref: KeyRef,
-        ttl: float,
-        body: bytes,
-    ) -> None:
-        """Run the handler at once; its :meth:`PendingKey.accept` claims the key as it writes.
-
-        One writer job per keyed request instead of two (claim, then accept and store). A second
-        request with the key while the first runs in this process is refused from memory; across
-        processes the writer job decides: the later one finds the first's answer and replays it
-        (or 422s another body), and nothing it did was written.
-        """
-        running = self._running.get(ref.pk)
-        if running is not None:
-            await _run_guards(scope, receive)  # the handler will not run: its guards must
-            outcome: Literal["running", "mismatch"] = (
-                "running" if running == ref.fingerprint else "mismatch"
-            )
-            raise refusal(Claim(outcome=outcome), ref)
-        self._running[ref.pk] = ref.fingerprint
-        pending = PendingKey(store, ref, ttl, body, deferred=True)
-        scope.setdefault("state", {})[_PENDING] = pending
-        held: list[Message] = []
-
-        async def through(message: Message) -> None:
-            if pending.completed and pending.taken is None:
-                await send(message)  # the answer to what was journaled: nothing to decide
-            else:
-                held.append(message)  # a refusal, a replay's stand-in, or not accepted (yet)
-
-        try:
-            await self.app(scope, _replay_body(body, receive), through)
-        finally:
-            del self._running[ref.pk]
-        if pending.taken is not None and pending.taken.response is not None:
-            await _send_stored(send, pending.taken.response, replayed=True)
-            return
-        if not held:
-            return
-        response = _response_of(held)
-        if not pending.completed and response is not None and 200 <= response.status < 300:
-            # nothing stored this answer, so a retry would run again: a route bug, said loudly
-            log.error(
-                "deferred Idempotency-Key route answered without PendingKey.accept",
-                extra={"path": ref.path, "method": ref.method, "status": response.status},
-            )
-        for message in held:
             await send(message)
 
 

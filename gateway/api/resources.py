@@ -42,7 +42,7 @@ from gateway.api.documented import BEARER
 from gateway.api.field_errors import FieldError, field_errors, split_message
 from gateway.api.governance import OPS_READ, governed, sees_all, spend
 from gateway.api.handlers import get_route, post_route
-from gateway.api.idempotency import idempotency, pending_key
+from gateway.api.idempotency import DeferredKey, DeferredKeys, Replayed
 from gateway.api.inbound import require_json, trace_id_of
 from gateway.api.messages import iso
 from gateway.api.pagination import (
@@ -185,6 +185,7 @@ def resource(
     )
     version, write, read = spec.codec.version, f"{scope}:write", f"{scope}:read"
     label = name.replace("-", "_")
+    keys = DeferredKeys()  # the POST's Idempotency-Keys: claimed as it journals
 
     @post_route(
         spec.base,
@@ -196,11 +197,10 @@ def resource(
         description=f"Needs scope {write}. Strict contract validation (422 lists every field); "
         "202 once journaled; honours Idempotency-Key.",
         guards=[governed(write, route=f"{name}.create")],
-        middleware=[idempotency(deferred=True)],
         responses=create_responses(document_type),
     )
     async def create(request: Request[Any, Any, Any]) -> Answer:
-        return await _create(spec, request)
+        return await _create(spec, keys, request)
 
     @get_route(
         spec.base + "/{document_id:str}",
@@ -269,8 +269,7 @@ def _is_json(content_type: str) -> bool:
     )
 
 
-async def _create(spec: _Spec, request: Request[Any, Any, Any]) -> Answer:
-    gw: Gateway = request.app.state.gateway
+async def _create(spec: _Spec, keys: DeferredKeys, request: Request[Any, Any, Any]) -> Answer:
     principal = principal_of(request)
     content_type = request.headers.get("content-type", "")
     if not _is_json(content_type):
@@ -282,9 +281,20 @@ async def _create(spec: _Spec, request: Request[Any, Any, Any]) -> Answer:
             stage="accept",
             partner=principal.partner,
         )
-    pending = pending_key(request.scope)
-    # under a key the middleware has read the body already (it fingerprints it)
-    raw = pending.body if pending is not None else await request.body()
+    raw = await request.body()
+    with keys.hold(request.scope, principal.client_id, raw) as key:
+        return await _accept(spec, request, principal, raw, key)
+
+
+async def _accept(
+    spec: _Spec,
+    request: Request[Any, Any, Any],
+    principal: Principal,
+    raw: bytes,
+    key: DeferredKey | None,
+) -> Answer:
+    """Decode strictly, journal (claiming ``key`` in the same job), answer 202."""
+    gw: Gateway = request.app.state.gateway
     require_json(raw, partner=principal.partner, resource=spec.name)
     try:
         document = _decode(spec.codec, raw)
@@ -322,11 +332,13 @@ async def _create(spec: _Spec, request: Request[Any, Any, Any]) -> Answer:
     body = _encode(
         {"id": message.id, "status": "accepted", "status_url": url, "trace_id": message.trace_id}
     )
-    if pending is None:
+    if key is None:
         await gw.journal.accept(message)
-    else:  # the message and the answer a retry with this key replays: one transaction
+    else:  # the message and the answer a retry with this key replays: one writer job
         stored = [("content-type", "application/json"), ("location", url)]
-        await pending.accept(message, StoredResponse(status=202, headers=stored, body=body))
+        earlier = await key.accept(message, StoredResponse(status=202, headers=stored, body=body))
+        if earlier is not None:
+            return Replayed(earlier)  # answered before: that answer, and nothing journaled
     gw.metrics.count_accepted(spec.channel)
     gw.process_wake.set()
     return Answer(202, body, [(b"location", url.encode("latin-1"))])

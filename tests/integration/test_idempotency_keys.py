@@ -41,12 +41,6 @@ async def required() -> dict[str, int]:
     return {"n": next(_calls)}
 
 
-@post("/test/deferred-plain", status_code=201, middleware=[idempotency(deferred=True)])
-async def deferred_plain() -> dict[str, int]:
-    """A deferred route whose handler never calls PendingKey.accept."""
-    return {"n": next(_calls)}
-
-
 def key(value: str) -> dict[str, str]:
     return {"Idempotency-Key": f'"{value}"'}
 
@@ -178,25 +172,6 @@ async def test_a_resource_claims_its_key_as_it_journals(tmp_path: Path) -> None:
         assert replay.content == done.content
         assert replay.headers["idempotent-replayed"] == "true"  # the 409s left no claim behind
     assert await _count_messages(tmp_path) == 1
-
-
-async def test_a_deferred_route_that_never_accepts_is_logged(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    """Such a handler stored no answer a retry could replay: its answer goes out, and an error
-    names the route (a route bug, not the partner's)."""
-    write_config(tmp_path, {})
-    async with (
-        rest_gateway(tmp_path, deferred_plain, workers_enabled=False) as (_gw, base),
-        httpx.AsyncClient(base_url=base) as client,
-    ):
-        with caplog.at_level("ERROR", logger="crossdock.api"):
-            first = await client.post("/test/deferred-plain", content=b"{}", headers=key("p"))
-        assert first.status_code == 201
-        assert "n" in first.json()
-    errors = [r for r in caplog.records if "without PendingKey.accept" in r.getMessage()]
-    assert len(errors) == 1
-    assert errors[0].path == "/test/deferred-plain"  # type: ignore[attr-defined]
 
 
 async def test_keys_expire(tmp_path: Path) -> None:
