@@ -50,9 +50,11 @@ from connectors.x12 import SetMessage
 from gateway.api.auth import principal_of
 from gateway.api.documented import problems
 from gateway.api.governance import MESSAGES_WRITE, acts_for, governed
+from gateway.api.idempotency import idempotency, pending_key
 from gateway.api.problems import ProblemError
 from gateway.ids import new_id, new_trace_id
 from gateway.journal import NewMessage
+from gateway.journal.idempotency import StoredResponse
 from gateway.runtime import Gateway
 from gateway.x12_intake import accept_interchange
 
@@ -154,6 +156,7 @@ def _media_ok(fmt: str, content_type: str) -> bool:
     ),
     response_headers=[],
     guards=[governed(MESSAGES_WRITE, route="inbound")],
+    middleware=[idempotency()],
     responses={
         202: ResponseSpec(
             Accepted | AcceptedInterchange,
@@ -222,12 +225,18 @@ async def receive(request: Request[Any, Any, Any], channel: FromPath[str]) -> Re
         received_at=time.time(),
         trace_id=trace_id_of(request),
     )
-    await gw.journal.accept(message)
+    body = Accepted(message.id, f"/v1/messages/{message.id}", message.trace_id)
+    encoded = _encode(body)
+    pending = pending_key(request.scope)
+    if pending is None:
+        await gw.journal.accept(message)
+    else:  # under an Idempotency-Key: the message and the answer a retry replays, one job
+        stored = [("content-type", "application/json"), ("location", body.status_url)]
+        await pending.accept(message, StoredResponse(status=202, headers=stored, body=encoded))
     gw.metrics.accepted.labels(channel).inc()
     gw.process_wake.set()
-    body = Accepted(message.id, f"/v1/messages/{message.id}", message.trace_id)
     return Response(
-        _encode(body),
+        encoded,
         status_code=202,
         media_type="application/json",
         headers={"Location": body.status_url},

@@ -20,6 +20,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from gateway.api.auth import principal_of
 from gateway.api.documented import problems
 from gateway.api.governance import OPS_READ, OPS_REPLAY, governed
+from gateway.api.idempotency import idempotency
 from gateway.api.problems import ProblemError
 from gateway.journal import AuditEntry, DeadLetter, DeadLetterFilter
 from gateway.ops import Action, ActionResult
@@ -237,6 +238,7 @@ async def _act(
     status_code=200,
     summary="Send the same canonical payload to the destination again",
     guards=_REPLAY,
+    middleware=[idempotency()],
     responses=_ACTION,
 )
 async def redeliver(
@@ -251,6 +253,7 @@ async def redeliver(
     status_code=200,
     summary="Decode and map the raw payload again with today's mappings",
     guards=_REPLAY,
+    middleware=[idempotency()],
     responses=_ACTION,
 )
 async def reprocess(
@@ -265,6 +268,7 @@ async def reprocess(
     status_code=200,
     summary="Close a dead letter without replay (a reason is required)",
     guards=_REPLAY,
+    middleware=[idempotency()],
     responses=_ACTION,
 )
 async def discard(
@@ -292,6 +296,7 @@ class BulkBody(msgspec.Struct, forbid_unknown_fields=True):
     status_code=200,
     summary="Act on every open dead letter matching a filter",
     guards=_REPLAY,
+    middleware=[idempotency()],
     responses={
         200: _ok(BulkOutcome, "What the bulk action did"),
         **problems(s400="invalid_body or invalid_query: the body or a time in it is not valid"),

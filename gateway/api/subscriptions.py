@@ -18,6 +18,7 @@ from litestar.params import FromPath
 from gateway.api.auth import principal_of
 from gateway.api.documented import problems
 from gateway.api.governance import OPS_READ, OPS_REPLAY, governed
+from gateway.api.idempotency import idempotency
 from gateway.api.problems import ProblemError
 from gateway.runtime import Gateway
 from gateway.subscription_ops import EnableResult, SubscriptionOps
@@ -101,6 +102,7 @@ async def get_subscription(request: Request[Any, Any, Any], name: FromPath[str])
     status_code=200,
     summary="Enable a disabled webhook endpoint (optionally redeliver what it missed)",
     guards=_ENABLE,
+    middleware=[idempotency()],
     responses={
         200: _ok(EnableResult, "What enabling did"),
         **problems(

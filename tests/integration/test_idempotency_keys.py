@@ -16,7 +16,7 @@ from rest_support import partner_headers, rest_gateway
 from gateway.api.idempotency import idempotency
 from gateway.auth import AuthService
 from gateway.auth.tokens import issue_token
-from tests.support import eventually, order, write_config, writer_held
+from tests.support import OPS_SCOPES, auth_headers, eventually, order, write_config, writer_held
 
 # the slow route's controls: the test opens ``release`` when the first request may finish
 _slow: dict[str, Any] = {}
@@ -287,3 +287,36 @@ async def test_an_oversized_body_is_413_before_any_key_is_claimed(tmp_path: Path
         assert too_big.status_code == 413
         assert too_big.json()["code"] == "body_too_large"
         assert (await client.post("/v1/orders", json=order(), headers=headers)).status_code == 202
+
+
+async def test_the_inbound_door_and_the_ops_actions_honour_keys(tmp_path: Path) -> None:
+    """Not only the resources: a partner's inbound POST and an operator's bulk replay replay
+    their first answer for the same key and body (one message journaled), and refuse another
+    body with the key."""
+    write_config(tmp_path, {})
+    async with (
+        rest_gateway(tmp_path, workers_enabled=False) as (gw, base),
+        httpx.AsyncClient(base_url=base) as client,
+    ):
+        partner = {**await auth_headers(gw, "acme", "messages:write"), **key("inbound-1")}
+        body = {"po_number": "PO-K", "lines": []}
+        first = await client.post("/v1/inbound/json", json=body, headers=partner)
+        again = await client.post("/v1/inbound/json", json=body, headers=partner)
+        assert first.status_code == again.status_code == 202
+        assert again.content == first.content
+        assert again.headers["location"] == first.headers["location"]
+        assert again.headers["idempotent-replayed"] == "true"
+        other = await client.post("/v1/inbound/json", json={"po_number": "PO-L"}, headers=partner)
+        assert other.status_code == 422
+        assert other.json()["code"] == "idempotency_key_reused"
+
+        ops = {**await auth_headers(gw, "ops", OPS_SCOPES), **key("replay-1")}
+        replay = {"action": "discard", "reason": "nothing open"}
+        done = await client.post("/v1/ops/replay", json=replay, headers=ops)
+        repeat = await client.post("/v1/ops/replay", json=replay, headers=ops)
+        assert done.status_code == repeat.status_code == 200
+        assert repeat.headers["idempotent-replayed"] == "true"
+        assert repeat.content == done.content
+        changed = await client.post("/v1/ops/replay", json={**replay, "reason": "x"}, headers=ops)
+        assert changed.status_code == 422
+    assert await _count_messages(tmp_path) == 1
