@@ -19,7 +19,9 @@ _decode = msgspec.json.Decoder().decode
 # Decoding into Raw checks the syntax without building a single Python object (4x faster on a
 # 6 KB webhook); it does not look inside strings, so UTF-8 is checked on its own.
 _skim = msgspec.json.Decoder(msgspec.Raw).decode
-_BOM = b"\xef\xbb\xbf"
+BOM = b"\xef\xbb\xbf"
+"""UTF-8's byte order mark: RFC 8259 lets a parser ignore one, and these do (raw bytes keep it)."""
+_BOM = BOM
 _POSITION = re.compile(r"\(byte (\d+)\)")
 
 

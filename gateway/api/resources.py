@@ -36,6 +36,7 @@ from litestar.params import FromPath
 from litestar.types import Guard
 
 import contracts
+from connectors.rest.decode import BOM
 from gateway.api.answers import Answer
 from gateway.api.auth import authenticate, check_scopes, principal_of
 from gateway.api.documented import BEARER
@@ -282,8 +283,11 @@ async def _create(spec: _Spec, keys: DeferredKeys, request: Request[Any, Any, An
             partner=principal.partner,
         )
     raw = await request.body()
-    with keys.hold(request.scope, principal.client_id, raw) as key:
+    key = keys.hold(request.scope, principal.client_id, raw)
+    try:
         return await _accept(spec, request, principal, raw, key)
+    finally:
+        keys.release(key)
 
 
 async def _accept(
@@ -296,8 +300,8 @@ async def _accept(
     """Decode strictly, journal (claiming ``key`` in the same job), answer 202."""
     gw: Gateway = request.app.state.gateway
     require_json(raw, partner=principal.partner, resource=spec.name)
-    try:
-        document = _decode(spec.codec, raw)
+    try:  # a byte order mark is ignored, as require_json and the pipeline's decode ignore it
+        document = _decode(spec.codec, raw.removeprefix(BOM))
     except InvalidDocumentError as exc:
         first = exc.errors[0]
         more = f" and {len(exc.errors) - 1} more" if len(exc.errors) > 1 else ""

@@ -259,3 +259,33 @@ def test_a_codec_for_a_version_the_pipeline_cannot_read_is_refused_at_build() ->
             key_field="po_number",
             codec=Codec("v9", decode=strict_decoder(contracts.v1.Order)),
         )
+
+
+@pytest.mark.parametrize("version", ["v1", "v2"])
+async def test_a_byte_order_mark_is_ignored_and_kept(tmp_path: Path, version: str) -> None:
+    """RFC 8259 lets a parser ignore a UTF-8 BOM and the door's JSON check does: the resource
+    decodes past it (it was a 500), journals the bytes as sent, and the pipeline reads them."""
+    async with running_receiver({"/erp": Ok()}) as rx:
+        write_config(tmp_path, {"erp": {"url": f"{rx.url}/erp"}})
+        async with rest_gateway(tmp_path) as (gw, base), httpx.AsyncClient(base_url=base) as client:
+            headers = {**await partner_headers(gw), "content-type": "application/json"}
+            body = documents()["orders"] if version == "v1" else _v2_order()
+            raw = b"\xef\xbb\xbf" + json.dumps(body).encode()
+            posted = await client.post(f"/{version}/orders", content=raw, headers=headers)
+            assert posted.status_code == 202, posted.text
+            message = await gw.journal.get_message(posted.json()["id"])
+            assert message is not None
+            assert message.raw == raw
+            got = await eventually(lambda: _done(client, posted.headers["location"], headers))
+            assert got["state"] == "done"
+            assert len(rx.received_on("/erp")) == 1
+
+
+def _v2_order() -> dict[str, Any]:
+    """The v1 order as a v2 body (money in minor units), through the contract's converter."""
+    v1 = contracts.v1.Order  # type: ignore[attr-defined]
+    import msgspec
+
+    document = msgspec.json.decode(json.dumps(documents()["orders"]), type=v1)
+    v2 = contracts.translate("order", document, "v1", "v2")
+    return msgspec.to_builtins(v2)  # type: ignore[no-any-return]
