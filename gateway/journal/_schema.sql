@@ -116,3 +116,30 @@ CREATE TABLE IF NOT EXISTS originals (
     raw          BLOB NOT NULL,
     received_at  REAL NOT NULL
 );
+
+-- An accepted message as one row of a view: inserting it writes the message (state received,
+-- stage accept, available at once) and its accept event. A group of acceptances is then ONE
+-- INSERT of many rows, needing no transaction of its own (gateway.journal._sqlite_writer,
+-- Batchable.self_committing), and the message columns are written in this one place (the
+-- Idempotency-Key claims of sql/21_accept_claims.sql insert here too). A row whose id is NULL is
+-- padding and does nothing. Dropped and made again in one transaction on every open, so the
+-- trigger is always this file's.
+BEGIN IMMEDIATE;
+DROP TRIGGER IF EXISTS accepts_insert;
+DROP VIEW IF EXISTS accepts;
+CREATE VIEW accepts (
+    id, partner, channel, document_type, content_type, raw, received_at, trace_id,
+    business_keys, detail
+) AS SELECT NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL WHERE 0;
+CREATE TRIGGER accepts_insert INSTEAD OF INSERT ON accepts
+WHEN NEW.id IS NOT NULL
+BEGIN
+    INSERT INTO messages (id, partner, channel, document_type, content_type, raw, received_at,
+                          trace_id, business_keys, state, stage, available_at, updated_at)
+    VALUES (NEW.id, NEW.partner, NEW.channel, NEW.document_type, NEW.content_type, NEW.raw,
+            NEW.received_at, NEW.trace_id, NEW.business_keys, 'received', 'accept',
+            NEW.received_at, NEW.received_at);
+    INSERT INTO events (message_id, stage, outcome, detail, at)
+    VALUES (NEW.id, 'accept', 'ok', NEW.detail, NEW.received_at);
+END;
+COMMIT;

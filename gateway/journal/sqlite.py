@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from gateway.journal._rows import insert_rows
+from gateway.journal._rows import insert_padded
 from gateway.journal._sqlite_writer import Batchable, SqliteWriter
 from gateway.journal.base import (
     Attempt,
@@ -126,27 +126,6 @@ def _insert_event(conn: sqlite3.Connection, e: Event) -> None:
     )
 
 
-_MESSAGE_HEAD = (
-    "INSERT INTO messages (id, partner, channel, document_type, content_type, raw,"
-    " received_at, trace_id, business_keys, state, stage, available_at, updated_at)"
-)
-_MESSAGE_ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, 'received', 'accept', ?, ?)"
-_EVENT_HEAD = "INSERT INTO events (message_id, stage, outcome, detail, at)"
-_ACCEPT_EVENT_ROW = "(?, 'accept', 'ok', ?, ?)"
-_INSERT_MESSAGE = f"{_MESSAGE_HEAD} VALUES {_MESSAGE_ROW}"
-_INSERT_ACCEPT_EVENT = f"{_EVENT_HEAD} VALUES {_ACCEPT_EVENT_ROW}"
-
-
-def _message_row(m: NewMessage) -> tuple[Any, ...]:
-    keys = _json_encode(m.business_keys)
-    return (m.id, m.partner, m.channel, m.document_type, m.content_type, m.raw,
-            m.received_at, m.trace_id, keys, m.received_at, m.received_at)  # fmt: skip
-
-
-def _accept_event_row(m: NewMessage) -> tuple[Any, ...]:
-    return (m.id, b'{"bytes":%d}' % len(m.raw), m.received_at)
-
-
 def message_values(m: NewMessage) -> tuple[Any, ...]:
     """A message as the views that accept one take it (``sql/21_accept_claims.sql``).
 
@@ -171,29 +150,28 @@ def stored_message_ids(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
     return found
 
 
+_ACCEPTS_WIDTH = 10
+_INSERT_ACCEPT = "INSERT INTO accepts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
 def insert_message(conn: sqlite3.Connection, m: NewMessage) -> None:
     """The message row and its accept event (for stores that accept in their own job)."""
-    conn.execute(_INSERT_MESSAGE, _message_row(m))
-    conn.execute(_INSERT_ACCEPT_EVENT, _accept_event_row(m))
+    conn.execute(_INSERT_ACCEPT, message_values(m))
 
 
 class _Accept(Batchable):
-    """One acceptance as a writer job; a group's acceptances share two ``executemany`` calls."""
+    """One acceptance as a writer job; a group of them is one INSERT into the accepts view."""
 
     __slots__ = ("message",)
+    self_committing = True
 
     def __init__(self, message: NewMessage) -> None:
         self.message = message
 
     @staticmethod
     def run_many(conn: sqlite3.Connection, jobs: list[Any]) -> None:
-        insert_messages(conn, [job.message for job in jobs])
-
-
-def insert_messages(conn: sqlite3.Connection, messages: list[NewMessage]) -> None:
-    """Message rows and their accept events, each in a few multi-row INSERTs (batched jobs)."""
-    insert_rows(conn, _MESSAGE_HEAD, _MESSAGE_ROW, [_message_row(m) for m in messages])
-    insert_rows(conn, _EVENT_HEAD, _ACCEPT_EVENT_ROW, [_accept_event_row(m) for m in messages])
+        rows = [message_values(job.message) for job in jobs]
+        insert_padded(conn, "INSERT INTO accepts", _ACCEPTS_WIDTH, rows)
 
 
 def _insert_dead_letter(conn: sqlite3.Connection, d: DeadLetter) -> None:

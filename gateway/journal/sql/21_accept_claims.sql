@@ -5,7 +5,6 @@
 -- accept event. So a whole group of claims is ONE statement: it needs no transaction of its own,
 -- and the writer thread gives up the GIL once for it instead of once per statement.
 -- A row whose key is NULL is padding (statements come in a few sizes) and does nothing.
--- The message columns are those of sqlite.py's _MESSAGE_HEAD/_MESSAGE_ROW.
 -- Dropped and made again in one transaction on every open, so the trigger is always this file's.
 BEGIN IMMEDIATE;
 DROP TRIGGER IF EXISTS accept_claims_insert;
@@ -30,14 +29,11 @@ BEGIN
     WHERE idempotency_keys.expires_at <= excluded.created_at
        OR (idempotency_keys.state = 'running'
            AND idempotency_keys.lease_until <= excluded.created_at);
-    -- changes(): 1 if the key's row was written just now, 0 if the key was held
-    INSERT INTO messages (id, partner, channel, document_type, content_type, raw, received_at,
-                          trace_id, business_keys, state, stage, available_at, updated_at)
+    -- changes(): 1 if the key's row was written just now, 0 if the key was held; the accepts
+    -- view (_schema.sql) writes the message and its accept event
+    INSERT INTO accepts
     SELECT NEW.id, NEW.partner, NEW.channel, NEW.document_type, NEW.content_type, NEW.raw,
-           NEW.received_at, NEW.trace_id, NEW.business_keys, 'received', 'accept',
-           NEW.received_at, NEW.received_at
+           NEW.received_at, NEW.trace_id, NEW.business_keys, NEW.detail
     WHERE changes() = 1;
-    INSERT INTO events (message_id, stage, outcome, detail, at)
-    SELECT NEW.id, 'accept', 'ok', NEW.detail, NEW.received_at WHERE changes() = 1;
 END;
 COMMIT;
