@@ -253,7 +253,7 @@ def require_scopes(*scopes: str) -> Guard:
 
 def principal_of(request: Request[Any, Any, Any]) -> Principal:
     """The principal a guard left on the request (use only behind ``require_scopes``)."""
-    principal: Principal = request.state.principal
+    principal: Principal = request.scope["state"]["principal"]  # no State wrapper per call
     return principal
 
 

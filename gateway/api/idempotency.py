@@ -91,7 +91,19 @@ _EXAMPLE = 'Idempotency-Key: "8e03978e-40d5-43e8-bc93-6894a57f9324"'
 
 def parse_key(value: str) -> str:
     """The key inside an ``sf-string`` header value, or a 400 problem saying what is wrong."""
-    match = _SF_STRING.fullmatch(value.strip(" \t"))
+    value = value.strip(" \t")
+    inner = value[1:-1]
+    if (
+        len(value) > 2  # more than the two quotes
+        and value[0] == value[-1] == '"'
+        and inner.isascii()
+        and inner.isprintable()
+        and '"' not in inner
+        and "\\" not in inner
+        and len(inner) <= MAX_KEY_LENGTH
+    ):
+        return inner  # the usual key (a UUID, say): no escapes, so no regular expression
+    match = _SF_STRING.fullmatch(value)
     if match is None:
         raise ProblemError(
             400,
@@ -194,6 +206,9 @@ class DeferredKeys:
     def __init__(self) -> None:
         # (client, method, path, key) -> fingerprint, while its request runs in this process
         self._running: dict[tuple[str, str, str, str], str] = {}
+        self._app: Any = None
+        self._store: IdempotencyStore | None = None
+        self._ttl = 0.0
 
     def hold(self, scope: Scope, client: str, body: bytes) -> DeferredKey | None:
         """The request's key, held in this process until :meth:`release`; None if it sent none.
@@ -215,8 +230,11 @@ class DeferredKeys:
             )
             raise refusal(Claim(outcome=outcome), ref)
         self._running[ref.pk] = fingerprint
-        ttl = scope["app"].state.gateway.settings.idempotency_ttl
-        return DeferredKey(store_of(scope), ref, ttl)
+        app = scope["app"]
+        if self._store is None or self._app is not app:  # looked up once per app
+            self._app, self._store = app, store_of(scope)
+            self._ttl = app.state.gateway.settings.idempotency_ttl
+        return DeferredKey(self._store, ref, self._ttl)
 
     def release(self, key: DeferredKey | None) -> None:
         """Forget ``key`` (from :meth:`hold`) once its request is answered."""
