@@ -299,10 +299,18 @@ async def _accept(
 ) -> Answer:
     """Decode strictly, journal (claiming ``key`` in the same job), answer 202."""
     gw: Gateway = request.app.state.gateway
-    require_json(raw, partner=principal.partner, resource=spec.name)
     try:  # a byte order mark is ignored, as require_json and the pipeline's decode ignore it
         document = _decode(spec.codec, raw.removeprefix(BOM))
-    except InvalidDocumentError as exc:
+    except (InvalidDocumentError, msgspec.DecodeError) as refused:
+        # a refused body may not be JSON at all: that is the 400 naming the byte, before any
+        # contract error. An accepted one needs no such check: contract structs forbid unknown
+        # fields and hold no raw JSON, so every string was decoded, hence valid UTF-8
+        require_json(raw, partner=principal.partner, resource=spec.name)
+        exc = (
+            refused
+            if isinstance(refused, InvalidDocumentError)
+            else InvalidDocumentError([FieldError("$", str(refused))])
+        )
         first = exc.errors[0]
         more = f" and {len(exc.errors) - 1} more" if len(exc.errors) > 1 else ""
         raise ProblemError(
@@ -315,7 +323,7 @@ async def _accept(
             partner=principal.partner,
             contract=f"{spec.codec.version}/{spec.document_type}",
             errors=[{"path": e.path, "message": e.message} for e in exc.errors],
-        ) from exc
+        ) from refused
     # the partner's bytes exactly; another version says so in the media type and the validate
     # stage converts it to canonical v1 (GET by a v1 or v2 caller reads that canonical form)
     media = "application/json"
