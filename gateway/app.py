@@ -24,6 +24,7 @@ from gateway.api import (
 )
 from gateway.api.documented import document_governed_routes, security_components
 from gateway.api.governance import rate_limit_middleware
+from gateway.api.idempotency_docs import document_idempotent_routes
 from gateway.api.problems import EXCEPTION_HANDLERS
 from gateway.api.resources import ROUTES as RESOURCE_ROUTES
 from gateway.api.resources_v2 import ROUTES_V2 as RESOURCE_ROUTES_V2
@@ -100,7 +101,8 @@ def create_app(gateway: Gateway, *, own_process: bool = False) -> Litestar:
         openapi_config=OpenAPIConfig(
             title="crossdock", version="0.1.0", components=security_components()
         ),
-        on_app_init=[document_governed_routes],  # governed routes: security + 401/403/429
+        # governed routes: security + 401/403/429; keyed routes: the header + 409/422
+        on_app_init=[document_governed_routes, document_idempotent_routes],
         debug=False,
         logging_config=None,  # the process owns logging (gateway.logs), not the framework
     )

@@ -6,6 +6,7 @@ Every error we send is an RFC 9457 problem (``application/problem+json``, see
 :func:`document_governed_routes` (an ``on_app_init`` hook) gives every route behind
 :func:`gateway.api.governance.governed` its ``security`` requirement (the scopes it needs) and
 its 400, 401, 403 and 429 answers, so schemathesis can hold the live API to the document.
+(:mod:`gateway.api.idempotency_docs` does the same for the routes that honour Idempotency-Key.)
 """
 
 from __future__ import annotations

@@ -87,6 +87,13 @@ KEPT_HEADERS = frozenset({"content-type", "location", "link", "cache-control"})
 _SF_STRING = re.compile(r'"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\["\\])*)"')
 _UNESCAPE = re.compile(r"\\([\"\\])")
 _EXAMPLE = 'Idempotency-Key: "8e03978e-40d5-43e8-bc93-6894a57f9324"'
+HEADER_DESCRIPTION = (
+    "Optional. An RFC 8941 sf-string (printable ASCII in double quotes, 1 to 255 characters, "
+    'e.g. "8e03978e-40d5-43e8-bc93-6894a57f9324"). The same key and body again: the first '
+    "answer replayed, with Idempotent-Replayed: true. Another body: 422. While the first runs: "
+    "409 with Retry-After."
+)
+"""The header as the OpenAPI document describes it (gateway.api.documented)."""
 
 
 def parse_key(value: str) -> str:

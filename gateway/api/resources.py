@@ -199,6 +199,7 @@ def resource(
         "202 once journaled; honours Idempotency-Key.",
         guards=[governed(write, route=f"{name}.create")],
         responses=create_responses(document_type),
+        opt={"idempotency_key": True},  # claimed by DeferredKeys: documented as the header
     )
     async def create(request: Request[Any, Any, Any]) -> Answer:
         return await _create(spec, keys, request)

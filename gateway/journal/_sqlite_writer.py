@@ -2,16 +2,18 @@
 
 SQLite allows one writer at a time and each durable commit costs an fsync (~180 µs here). Under
 load, many acceptances arrive while one commit is in flight; this thread drains everything
-queued, runs each job in its own SAVEPOINT (one failing job does not undo the others), commits
-once, and only then resolves the callers' futures. So "202 Accepted" still means "on disk", and
+queued, runs it as one group (one failing job does not undo the others), commits once, and
+only then resolves the callers' futures. So "202 Accepted" still means "on disk", and
 throughput grows with concurrency instead of being capped by fsyncs per second.
 
 Every ``execute`` releases the GIL and has to win it back from the event loop, which is what a
-job costs under load (docs/benchmarks.md, "The common cause"). So a group is first tried
-*optimistically*: no savepoints, and jobs of a :class:`Batchable` kind (the acceptances) done in
-one ``executemany`` per table for the whole group. Only if something in it fails is the group
-rolled back and run again the careful way, one savepoint per job, so one failing job still
-fails alone. Jobs must therefore be safe to run twice on a rolled-back connection: they touch
+job costs under load (docs/benchmarks.md, "The common cause"): a group's cost is its number of
+statements. A group made only of one :attr:`Batchable.self_committing` kind (acceptances, or
+deferred Idempotency-Key claims) is one multi-row INSERT into a view, with no transaction
+around it. Any other group is first tried *optimistically*: one transaction, no savepoints,
+jobs of a :class:`Batchable` kind done together. Only if something fails is the group rolled
+back and run again the careful way, one savepoint per job, so one failing job still fails
+alone. Jobs must therefore be safe to run twice on a rolled-back connection: they touch
 nothing but the connection and their own locals (true of every job in ``gateway/journal``).
 """
 

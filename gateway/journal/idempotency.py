@@ -235,8 +235,8 @@ class SqliteIdempotencyStore(IdempotencyStore):
     ) -> Claim:
         """One writer job: claim the key already answered, or accept the message and store it.
 
-        Batched: a group's deferred claims read their keys in one SELECT and write in three
-        ``executemany`` calls (messages, accept events, keys).
+        Batched: a writer group of these is one INSERT into the ``accept_claims`` view, with
+        no transaction around it (:class:`_AcceptClaiming`).
         """
         job = _AcceptClaiming(message, ref, response, now=now, ttl=ttl, sweeper=self._sweeper)
         return await self._journal.writer.run(job)

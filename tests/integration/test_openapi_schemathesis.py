@@ -125,6 +125,36 @@ def test_the_document_is_openapi_3_1_and_declares_bearer_auth(
     assert "security" not in document["paths"]["/.well-known/jwks.json"]["get"]
 
 
+def test_the_document_declares_idempotency_key_where_it_is_honoured(
+    live: tuple[str, dict[str, str]],
+) -> None:
+    """Every POST that honours the key says so (header, 409, 422); the others do not."""
+    base, _ = live
+    paths = httpx.get(f"{base}/schema/openapi.json").json()["paths"]
+    keyed = {
+        path
+        for path, item in paths.items()
+        if "post" in item
+        and any(p["name"] == "Idempotency-Key" for p in item["post"].get("parameters", []))
+    }
+    assert {
+        "/v1/orders",
+        "/v2/orders",
+        "/v1/inbound/{channel}",
+        "/v1/ops/replay",
+        "/v1/ops/dead-letters/{dead_letter_id}/redeliver",
+        "/v1/ops/subscriptions/{name}/enable",
+    } <= keyed
+    assert not keyed & {"/oauth2/token", "/v1/inbound/webhooks/{source}", "/v1/mappings/dry-run"}
+    for path in keyed:
+        answers = paths[path]["post"]["responses"]
+        assert "idempotency_key_in_use" in answers["409"]["description"], path
+        assert "idempotency_key_reused" in answers["422"]["description"], path
+    # a route's own 409 keeps its meaning, with the key's added
+    inbound_409 = paths["/v1/inbound/{channel}"]["post"]["responses"]["409"]["description"]
+    assert inbound_409.startswith("duplicate_interchange")
+
+
 def test_real_resources_conform(api_schema: Any, live: tuple[str, dict[str, str]]) -> None:
     """Random ids never hit a real message or dead letter; these calls do, in every 2xx shape."""
     base, headers = live
