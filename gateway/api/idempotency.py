@@ -185,7 +185,7 @@ class DeferredKey:
 
         None: done, the key is this request's. A stored response: the key was answered already,
         with this body; nothing was journaled, and that answer is the one to send (see
-        :func:`replayed`). Another body, or a request still running under the key in another
+        :class:`Replayed`). Another body, or a request still running under the key in another
         process: the 422 or 409 problem is raised, and nothing was journaled.
         """
         claim = await self.store.accept_claiming(
