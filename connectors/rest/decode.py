@@ -21,7 +21,6 @@ _decode = msgspec.json.Decoder().decode
 _skim = msgspec.json.Decoder(msgspec.Raw).decode
 BOM = b"\xef\xbb\xbf"
 """UTF-8's byte order mark: RFC 8259 lets a parser ignore one, and these do (raw bytes keep it)."""
-_BOM = BOM
 _POSITION = re.compile(r"\(byte (\d+)\)")
 
 
@@ -34,7 +33,7 @@ def _malformed(exc: msgspec.DecodeError) -> DecodeError:
 
 def check_json(raw: bytes) -> Any:
     """Parse ``raw`` as JSON or raise :class:`DecodeError` with the byte position."""
-    body = raw.removeprefix(_BOM)
+    body = raw.removeprefix(BOM)
     if not body.strip():
         raise DecodeError("the body is empty; expected a JSON document", code="json_empty")
     try:
@@ -50,7 +49,7 @@ def validate_json(raw: bytes) -> None:
     :func:`check_json` for syntax and encoding. A number beyond a double's range is left to the
     decode stage (RFC 8259 lets each implementation set its own limits there).
     """
-    body = raw.removeprefix(_BOM)
+    body = raw.removeprefix(BOM)
     if not body.strip():
         raise DecodeError("the body is empty; expected a JSON document", code="json_empty")
     try:

@@ -26,11 +26,13 @@ import threading
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
+from gateway.journal._rows import MAX_PADDED
+
 T = TypeVar("T")
 Job = Callable[[sqlite3.Connection], Any]
 
 _STOP = object()
-MAX_GROUP = 512  # = _rows.MAX_PADDED: a self-committing group is one statement
+MAX_GROUP = MAX_PADDED  # so a self-committing group is always one statement
 
 
 class Batchable:

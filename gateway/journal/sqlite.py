@@ -127,10 +127,11 @@ def _insert_event(conn: sqlite3.Connection, e: Event) -> None:
 
 
 def message_values(m: NewMessage) -> tuple[Any, ...]:
-    """A message as the views that accept one take it (``sql/21_accept_claims.sql``).
+    """A message as the views that accept one take it.
 
-    id, partner, channel, document_type, content_type, raw, received_at, trace_id,
-    business_keys and the accept event's detail.
+    That is ``accepts`` in ``_schema.sql``, and the tail of ``accept_claims`` in
+    ``sql/21_accept_claims.sql``: id, partner, channel, document_type, content_type, raw,
+    received_at, trace_id, business_keys and the accept event's detail.
     """
     return (m.id, m.partner, m.channel, m.document_type, m.content_type, m.raw, m.received_at,
             m.trace_id, _json_encode(m.business_keys), b'{"bytes":%d}' % len(m.raw))  # fmt: skip
@@ -151,12 +152,12 @@ def stored_message_ids(conn: sqlite3.Connection, ids: list[str]) -> set[str]:
 
 
 _ACCEPTS_WIDTH = 10
-_INSERT_ACCEPT = "INSERT INTO accepts VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+"""Columns of the ``accepts`` view (``_schema.sql``), as :func:`message_values` gives them."""
 
 
 def insert_message(conn: sqlite3.Connection, m: NewMessage) -> None:
     """The message row and its accept event (for stores that accept in their own job)."""
-    conn.execute(_INSERT_ACCEPT, message_values(m))
+    insert_padded(conn, "INSERT INTO accepts", _ACCEPTS_WIDTH, [message_values(m)])
 
 
 class _Accept(Batchable):
