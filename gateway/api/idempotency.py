@@ -93,7 +93,7 @@ HEADER_DESCRIPTION = (
     "answer replayed, with Idempotent-Replayed: true. Another body: 422. While the first runs: "
     "409 with Retry-After."
 )
-"""The header as the OpenAPI document describes it (gateway.api.documented)."""
+"""The header as the OpenAPI document describes it (gateway.api.idempotency_docs)."""
 
 
 def parse_key(value: str) -> str:
@@ -227,26 +227,31 @@ class DeferredKeys:
         value = _key_header(scope)
         if value is None:
             return None
-        fingerprint = hashlib.sha256(body).hexdigest()
-        method, path = str(scope.get("method", "")), scope["path"]
-        ref = KeyRef(client=client, method=method, path=path, key=value, fingerprint=fingerprint)
+        ref = key_ref(scope, client, value, body)
         running = self._running.get(ref.pk)
         if running is not None:
             outcome: Literal["running", "mismatch"] = (
-                "running" if running == fingerprint else "mismatch"
+                "running" if running == ref.fingerprint else "mismatch"
             )
             raise refusal(Claim(outcome=outcome), ref)
-        self._running[ref.pk] = fingerprint
         app = scope["app"]
         if self._store is None or self._app is not app:  # looked up once per app
             self._app, self._store = app, store_of(scope)
             self._ttl = app.state.gateway.settings.idempotency_ttl
+        self._running[ref.pk] = ref.fingerprint  # last: nothing above may leave it held
         return DeferredKey(self._store, ref, self._ttl)
 
     def release(self, key: DeferredKey | None) -> None:
         """Forget ``key`` (from :meth:`hold`) once its request is answered."""
         if key is not None:
             del self._running[key.ref.pk]
+
+
+def key_ref(scope: Scope, client: str, key: str, body: bytes) -> KeyRef:
+    """Which key a request names: its client, method and path, and its body's SHA-256."""
+    method, path = str(scope.get("method", "")), scope["path"]
+    fingerprint = hashlib.sha256(body).hexdigest()
+    return KeyRef(client=client, method=method, path=path, key=key, fingerprint=fingerprint)
 
 
 def _key_header(scope: Scope) -> str | None:
@@ -343,9 +348,7 @@ class IdempotencyMiddleware:
         ttl = settings.idempotency_ttl if self.ttl is None else self.ttl
         lease = settings.idempotency_lease
         store = store_of(scope)
-        method, path = str(scope.get("method", "")), scope["path"]
-        fingerprint = hashlib.sha256(body).hexdigest()
-        ref = KeyRef(client=client, method=method, path=path, key=key, fingerprint=fingerprint)
+        ref = key_ref(scope, client, key, body)
         claim = await store.claim(ref, now=time.time(), lease=lease, ttl=ttl)
         if claim.outcome != "new":
             # the handler will not run, so its guards would not either: a replay still needs
