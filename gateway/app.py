@@ -23,7 +23,7 @@ from gateway.api import (
     x12_ops,
 )
 from gateway.api.documented import document_governed_routes, security_components
-from gateway.api.governance import rate_limit_middleware
+from gateway.api.edge import edge_middleware
 from gateway.api.idempotency_docs import document_idempotent_routes
 from gateway.api.problems import EXCEPTION_HANDLERS
 from gateway.api.resources import ROUTES as RESOURCE_ROUTES
@@ -95,7 +95,7 @@ def create_app(gateway: Gateway, *, own_process: bool = False) -> Litestar:
         lifespan=[lifespan],
         # RateLimit headers on governed responses; per-partner version usage and the
         # Deprecation/Sunset notices of versions.yaml on every /vN answer
-        middleware=[rate_limit_middleware, versioning.version_notices_middleware],
+        middleware=[edge_middleware],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=gateway.settings.max_body_bytes,
         openapi_config=OpenAPIConfig(

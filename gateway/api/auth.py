@@ -36,6 +36,7 @@ from gateway.api.documented import problems
 from gateway.api.limits import STATE_KEY, limits_of
 from gateway.api.problems import ProblemError
 from gateway.api.ratelimit import rate_limited_problem
+from gateway.api.wire_headers import header as wire_header
 from gateway.auth import (
     AuthConfig,
     AuthService,
@@ -209,7 +210,7 @@ async def authenticate(connection: ASGIConnection[Any, Any, Any, Any]) -> Princi
     found: Principal | None = state.get("principal")
     if found is not None:
         return found
-    header = connection.headers.get("authorization")
+    header = wire_header(connection.scope, b"authorization")
     if not header:
         raise _unauthorized("missing_token", "send an access token: Authorization: Bearer ...")
     scheme, _, value = header.partition(" ")

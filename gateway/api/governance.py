@@ -12,9 +12,9 @@
 The order matters: a request without a valid token never spends anyone's quota (it cannot say
 whose), and one with too few scopes does not either, so a misconfigured client learns about its
 scopes rather than about a rate limit. An admitted request leaves its limiter
-:class:`~gateway.throttle.policy.Outcome` in the connection's state; :class:`RateLimitHeaders`
-(an ASGI middleware the app factory installs) copies it into the response headers, whatever the
-handler answered, so every governed response says how much quota is left.
+:class:`~gateway.throttle.policy.Outcome` in the connection's state; the edge middleware
+(:mod:`gateway.api.edge`, which the app factory installs) copies it into the response headers,
+whatever the handler answered, so every governed response says how much quota is left.
 
 Tenant isolation is decided by the handlers with :func:`owns` (reads: a partner sees its own
 messages, an operations client, scope ``ops:read``, sees all) and :func:`acts_for` (writes: a
@@ -30,16 +30,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgspec
 from litestar.connection import ASGIConnection
-from litestar.enums import ScopeType
 from litestar.handlers import BaseRouteHandler
-from litestar.types import ASGIApp, Guard, HTTPResponseStartEvent, Message, Receive, Scope, Send
+from litestar.types import Guard
 
 from gateway.api.auth import authenticate, check_scopes
 from gateway.api.limits import STATE_KEY, limits_of
-from gateway.api.problems import PROBLEM_JSON, TYPE_BASE
-from gateway.api.ratelimit import rate_limit_headers, rate_limited_problem
+from gateway.api.ratelimit import rate_limited_problem
 from gateway.auth import Principal
 from gateway.throttle import Outcome
 
@@ -118,83 +115,3 @@ def governed(*scopes: str, route: str | None = None) -> Guard:
     ``security`` (these scopes) and its 400/401/403/429 problems in the OpenAPI document.
     """
     return _GovernedGuard(scopes, route)
-
-
-#: Request header bytes (names and values) accepted when the settings do not say.
-MAX_HEADER_BYTES = 16 * 1024
-_encode = msgspec.json.Encoder().encode
-
-
-def _header_limit(scope: Scope) -> int:
-    settings = getattr(scope["app"].state.get("gateway"), "settings", None)
-    return int(getattr(settings, "max_header_bytes", MAX_HEADER_BYTES))
-
-
-async def _too_large_headers(scope: Scope, send: Send, size: int, limit: int) -> None:
-    """431 (RFC 6585) as our problem+json, before any route or guard runs."""
-    body = _encode(
-        {
-            "type": TYPE_BASE + "headers_too_large",
-            "title": "Request headers too large",
-            "status": 431,
-            "detail": f"the request headers are {size} bytes; this gateway accepts at most {limit}",
-            "instance": scope.get("path", ""),
-            "code": "headers_too_large",
-        }
-    )
-    start: HTTPResponseStartEvent = {
-        "type": "http.response.start",
-        "status": 431,
-        "headers": [
-            (b"content-type", PROBLEM_JSON.encode()),
-            (b"content-length", str(len(body)).encode()),
-            (b"connection", b"close"),
-        ],
-    }
-    await send(start)
-    await send({"type": "http.response.body", "body": body, "more_body": False})
-
-
-class RateLimitHeaders:
-    """ASGI middleware: caps request header size; puts ``RateLimit*`` headers on responses.
-
-    The cap (``max_header_bytes``, 431) exists because uvicorn's httptools parser sets none: a
-    client could otherwise make every request carry megabytes of headers. The headers part runs
-    outside litestar's routing, so it also sees responses the exception handlers made (a 404 for
-    another partner's message still reports the quota it spent). A refused request (429)
-    already carries its headers and stores no outcome.
-    """
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Refuse oversize headers; else pass through, adding the stored outcome's headers."""
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-        size = sum(len(name) + len(value) for name, value in scope["headers"])
-        limit = _header_limit(scope)
-        if size > limit:
-            await _too_large_headers(scope, send, size, limit)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                outcome = (scope.get("state") or {}).get(STATE_KEY)
-                if isinstance(outcome, Outcome):
-                    # only admitted requests store an outcome, and no handler sets these names,
-                    # so append the raw pairs (cheaper than a MutableScopeHeaders round trip)
-                    extra = [
-                        (name.lower().encode("latin-1"), value.encode("latin-1"))
-                        for name, value in rate_limit_headers(outcome).items()
-                    ]
-                    message["headers"] = [*message.get("headers", ()), *extra]
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
-
-
-def rate_limit_middleware(app: ASGIApp) -> ASGIApp:
-    """The middleware factory to list in ``Litestar(middleware=[...])``."""
-    return RateLimitHeaders(app)

@@ -53,6 +53,7 @@ from litestar.types import ASGIApp, Message, Receive, ReceiveMessage, Scope, Sen
 from gateway.api.answers import Answer
 from gateway.api.auth import authenticate
 from gateway.api.problems import ProblemError
+from gateway.api.wire_headers import header
 from gateway.journal import NewMessage
 from gateway.journal.idempotency import (
     Claim,
@@ -324,7 +325,7 @@ class IdempotencyMiddleware:
             return
         connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope, receive)
         client = "-"
-        if connection.headers.get("authorization"):
+        if header(scope, b"authorization"):
             try:
                 client = (await authenticate(connection)).client_id
             except ProblemError:

@@ -48,10 +48,12 @@ from connectors.errors import DecodeError
 from connectors.rest.decode import validate_json
 from connectors.x12 import SetMessage
 from gateway.api.auth import principal_of
+from gateway.api.body import read_body
 from gateway.api.documented import problems
 from gateway.api.governance import MESSAGES_WRITE, acts_for, governed
 from gateway.api.idempotency import idempotency, pending_key
 from gateway.api.problems import ProblemError
+from gateway.api.wire_headers import header
 from gateway.ids import new_id, new_trace_id
 from gateway.journal import NewMessage
 from gateway.journal.idempotency import StoredResponse
@@ -100,7 +102,7 @@ class AcceptedInterchange(msgspec.Struct, frozen=True, omit_defaults=True):
 
 def trace_id_of(request: Request[Any, Any, Any]) -> str:
     """The caller's W3C trace id from ``traceparent``, or a new one."""
-    return trace_id_from(request.headers.get("traceparent"))
+    return trace_id_from(header(request.scope, b"traceparent"))
 
 
 def trace_id_from(traceparent: str | None) -> str:
@@ -186,7 +188,7 @@ async def receive(request: Request[Any, Any, Any], channel: FromPath[str]) -> Re
             stage="accept",
             channel=channel,
         )
-    content_type = request.headers.get("content-type", "")
+    content_type = header(request.scope, b"content-type") or ""
     if not _media_ok(ch.format, content_type):
         takes = "application/json" if ch.format == "json" else ", ".join(_X12_TYPES)
         raise ProblemError(
@@ -198,7 +200,7 @@ async def receive(request: Request[Any, Any, Any], channel: FromPath[str]) -> Re
             partner=ch.partner,
             channel=channel,
         )
-    raw = await request.body()
+    raw = await read_body(request, partner=ch.partner, channel=channel)
     limit = ch.max_body_bytes or gw.settings.max_body_bytes
     if len(raw) > limit:
         raise ProblemError(

@@ -61,6 +61,18 @@ def _policy(checks: tuple[tuple[str, Plan], ...]) -> str:
     return ", ".join(f"{_name(name)};q={plan.burst};w={plan.window}" for name, plan in checks)
 
 
+def _policy_of(outcome: Outcome) -> str:
+    return _policy(tuple((c.name, c.plan) for c in outcome.checks))
+
+
+def _remaining(outcome: Outcome) -> str:
+    """``RateLimit`` of an admitted outcome: each policy's remaining quota and reset."""
+    return ", ".join(
+        f"{_name(c.name)};r={c.decision.remaining};t={_seconds(c.decision.reset_after)}"
+        for c in outcome.checks
+    )
+
+
 def rate_limit_headers(outcome: Outcome) -> dict[str, str]:
     """``RateLimit-Policy`` and ``RateLimit`` (plus ``Retry-After`` when refused).
 
@@ -69,18 +81,30 @@ def rate_limit_headers(outcome: Outcome) -> dict[str, str]:
     """
     if not outcome.checks:
         return {}
-    policy = _policy(tuple((c.name, c.plan) for c in outcome.checks))
+    policy = _policy_of(outcome)
     if outcome.allowed:
-        current = ", ".join(
-            f"{_name(c.name)};r={c.decision.remaining};t={_seconds(c.decision.reset_after)}"
-            for c in outcome.checks
-        )
-        return {"RateLimit-Policy": policy, "RateLimit": current}
+        return {"RateLimit-Policy": policy, "RateLimit": _remaining(outcome)}
     wait = retry_after_seconds(outcome)
     current = ", ".join(
         f"{_name(c.name)};r=0;t={wait}" for c in outcome.checks if not c.decision.allowed
     )
     return {"RateLimit-Policy": policy, "RateLimit": current, "Retry-After": str(wait)}
+
+
+@functools.lru_cache(maxsize=1024)
+def _policy_pair(policy: str) -> tuple[bytes, bytes]:
+    return (b"ratelimit-policy", policy.encode("latin-1"))
+
+
+def admitted_header_pairs(outcome: Outcome) -> list[tuple[bytes, bytes]]:
+    """An admitted outcome's headers (as :func:`rate_limit_headers`) as raw ASGI pairs.
+
+    Every governed response carries them, so the names and the cached policy are bytes
+    already; only ``RateLimit`` is formatted and encoded per request.
+    """
+    if not outcome.checks:
+        return []
+    return [_policy_pair(_policy_of(outcome)), (b"ratelimit", _remaining(outcome).encode())]
 
 
 def _detail(outcome: Outcome) -> str:

@@ -39,6 +39,7 @@ import contracts
 from connectors.rest.decode import BOM
 from gateway.api.answers import Answer
 from gateway.api.auth import authenticate, check_scopes, principal_of
+from gateway.api.body import read_body
 from gateway.api.documented import BEARER
 from gateway.api.field_errors import FieldError, field_errors, split_message
 from gateway.api.governance import OPS_READ, governed, sees_all, spend
@@ -57,6 +58,7 @@ from gateway.api.pagination import (
 )
 from gateway.api.problems import ProblemError
 from gateway.api.resource_docs import create_responses, list_responses, read_responses
+from gateway.api.wire_headers import header
 from gateway.auth import Principal
 from gateway.config.model import API_CHANNEL_PREFIX, wire_contract
 from gateway.ids import new_id
@@ -273,7 +275,7 @@ def _is_json(content_type: str) -> bool:
 
 async def _create(spec: _Spec, keys: DeferredKeys, request: Request[Any, Any, Any]) -> Answer:
     principal = principal_of(request)
-    content_type = request.headers.get("content-type", "")
+    content_type = header(request.scope, b"content-type") or ""
     if not _is_json(content_type):
         raise ProblemError(
             415,
@@ -283,7 +285,7 @@ async def _create(spec: _Spec, keys: DeferredKeys, request: Request[Any, Any, An
             stage="accept",
             partner=principal.partner,
         )
-    raw = await request.body()
+    raw = await read_body(request, partner=principal.partner, resource=spec.name)
     key = keys.hold(request.scope, principal.client_id, raw)
     try:
         return await _accept(spec, request, principal, raw, key)

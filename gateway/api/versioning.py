@@ -1,21 +1,22 @@
 """API versions on the wire: deprecation notices on responses, and who still calls which version.
 
-:class:`VersionNotices` is an ASGI middleware (the app factory lists it). For every response to a
-request under ``/v<N>/`` that carries a verified partner token (``request.state.principal``,
-left by the auth guard), it
+The edge middleware (:mod:`gateway.api.edge`) calls :func:`observe` for every response to a
+request under ``/v<N>/`` (:func:`partner_version`) that carries a verified partner token
+(``request.state.principal``, left by the auth guard). It
 
 * counts the request for (partner, version, UTC day): in memory on the gateway's
   :class:`~gateway.journal.api_usage.UsageCounter`, flushed in batches, and on the Prometheus
   counter ``crossdock_api_requests{partner, version}``;
-* adds the partner's notice for that version from ``versions.yaml``
-  (:mod:`gateway.config.versions`): ``Deprecation: @<unix seconds>`` (RFC 9745),
-  ``Sunset: <HTTP-date>`` (RFC 8594) and ``Link: <...>; rel="deprecation"`` /
+* returns the partner's notice for that version from ``versions.yaml``
+  (:mod:`gateway.config.versions`) for the response: ``Deprecation: @<unix seconds>``
+  (RFC 9745), ``Sunset: <HTTP-date>`` (RFC 8594) and ``Link: <...>; rel="deprecation"`` /
   ``rel="sunset"``.
 
-It runs outside litestar's routing, so error responses (a 404, a 422, a 429) carry the notice
-too: a partner's developer reading any v1 answer learns that v1 is going away. Requests without
-a verified token (health, JWKS, a refused token) are neither counted nor annotated: nobody can say
-whose they are. Operations routes (``/v1/ops/...``) are not partner-facing and are skipped.
+The middleware sees every response of a route, so error responses (a 404, a 422, a 429) carry
+the notice too: a partner's developer reading any v1 answer learns that v1 is going away.
+Requests without a verified token (health, JWKS, a refused token) are neither counted nor
+annotated: nobody can say whose they are. Operations routes (``/v1/ops/...``) are not
+partner-facing and are skipped.
 
 ``GET /v1/ops/api-usage`` (scope ``ops:read``) lists, per partner and version, the requests over
 the last ``days`` days, the days active and when the partner was first and last seen, with the
@@ -32,11 +33,8 @@ from typing import Any, Final
 
 import msgspec
 from litestar import Litestar, Request, Response, get
-from litestar.datastructures import MutableScopeHeaders
-from litestar.enums import ScopeType
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromQuery
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.api.governance import OPS_READ, governed
 from gateway.api.messages import iso
@@ -47,11 +45,11 @@ from gateway.journal.api_usage import UsageCounter, open_api_usage_store, utc_da
 from gateway.metrics import Metrics
 
 __all__ = [
-    "VersionNotices",
     "api_usage",
     "notice_headers",
+    "observe",
+    "partner_version",
     "usage_counter",
-    "version_notices_middleware",
 ]
 
 _VERSION: Final = re.compile(r"^/(v[0-9]+)/")
@@ -61,6 +59,7 @@ _VERSION: Final = re.compile(r"^/(v[0-9]+)/")
 _SKIPPED: Final = ("/v1/ops/", "/v1/inbound/webhooks/", "/v1/inbound/soap/")
 _encode = msgspec.json.Encoder().encode
 Headers = list[tuple[str, str]]
+RawHeaders = list[tuple[bytes, bytes]]
 
 
 def _midnight(day: dt.date) -> dt.datetime:
@@ -86,18 +85,19 @@ def notice_headers(notice: DeprecationNotice) -> Headers:
 
 
 class _NoticeCache:
-    """Header lists per (version, partner), built once per ``versions.yaml`` object."""
+    """Header pairs per (version, partner), built and encoded once per ``versions.yaml`` object."""
 
     def __init__(self, spec: VersionsSpec) -> None:
         self.spec = spec
-        self._headers: dict[tuple[str, str], Headers] = {}
+        self._headers: dict[tuple[str, str], RawHeaders] = {}
 
-    def headers(self, version: str, partner: str) -> Headers:
+    def headers(self, version: str, partner: str) -> RawHeaders:
         key = (version, partner)
         found = self._headers.get(key)
         if found is None:
             notice = self.spec.notice(version, partner)
-            found = [] if notice is None else notice_headers(notice)
+            pairs = [] if notice is None else notice_headers(notice)
+            found = [(name.encode(), value.encode("latin-1")) for name, value in pairs]
             self._headers[key] = found
         return found
 
@@ -124,51 +124,27 @@ def usage_counter(app: Litestar) -> UsageCounter | None:
     return counter if isinstance(counter, UsageCounter) else None
 
 
-def _observe(app: Litestar, version: str, principal: Principal, message: Message) -> None:
+def partner_version(path: str) -> str | None:
+    """The API version a partner-facing path is under (``/v1/orders``: ``v1``), else None.
+
+    None for unversioned paths and for those no token calls (operations, webhook and SOAP
+    doors): nothing there to count or to notify.
+    """
+    match = _VERSION.match(path)
+    if match is None or path.startswith(_SKIPPED):
+        return None
+    return match.group(1)
+
+
+def observe(app: Litestar, version: str, principal: Principal) -> RawHeaders:
+    """Count one request of ``principal``'s partner on ``version``; the notice headers to add."""
     counter = usage_counter(app)
     if counter is not None:
         counter.record(principal.partner, version)
     metrics = getattr(app.state.get("gateway"), "metrics", None)
     if isinstance(metrics, Metrics):
         metrics.count_api_request(principal.partner, version)
-    notice = _notices(app).headers(version, principal.partner)
-    if notice:
-        headers = MutableScopeHeaders.from_message(message)
-        for name, value in notice:
-            headers.add(name, value)
-
-
-class VersionNotices:
-    """ASGI middleware: count partner requests per version and add deprecation notices."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Pass through; on the response start, count and annotate partner requests."""
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-        path = scope["path"]
-        match = _VERSION.match(path)
-        if match is None or path.startswith(_SKIPPED):
-            await self.app(scope, receive, send)
-            return
-        version = match.group(1)
-
-        async def send_with_notice(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                principal = (scope.get("state") or {}).get("principal")
-                if isinstance(principal, Principal):
-                    _observe(scope["litestar_app"], version, principal, message)
-            await send(message)
-
-        await self.app(scope, receive, send_with_notice)
-
-
-def version_notices_middleware(app: ASGIApp) -> ASGIApp:
-    """The middleware factory to list in ``Litestar(middleware=[...])``."""
-    return VersionNotices(app)
+    return _notices(app).headers(version, principal.partner)
 
 
 def _bad_query(parameter: str, detail: str, expected: str) -> ProblemError:

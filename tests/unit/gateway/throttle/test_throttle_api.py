@@ -10,6 +10,7 @@ from litestar.testing import AsyncTestClient
 
 from gateway.api.problems import EXCEPTION_HANDLERS
 from gateway.api.ratelimit import (
+    admitted_header_pairs,
     rate_limit_headers,
     rate_limited,
     retry_after_seconds,
@@ -35,6 +36,20 @@ def test_headers_on_an_admitted_request() -> None:
         "RateLimit-Policy": '"orders";q=5;w=5, "gold";q=100;w=10',
         "RateLimit": '"orders";r=3;t=2, "gold";r=42;t=6',
     }
+
+
+def test_raw_pairs_of_an_admitted_request_say_what_the_headers_say() -> None:
+    outcome = Outcome(
+        (
+            Check("orders", ORDERS, Decision(True, 0.0, 3, 1.5, 5)),
+            Check("gold", GOLD, Decision(True, 0.0, 42, 5.8, 100)),
+        )
+    )
+    pairs = admitted_header_pairs(outcome)
+    expected = {k.lower(): v for k, v in rate_limit_headers(outcome).items()}
+    assert {k.decode(): v.decode() for k, v in pairs} == expected
+    assert [k for k, _ in pairs] == [b"ratelimit-policy", b"ratelimit"]
+    assert admitted_header_pairs(Outcome(())) == []
 
 
 def test_headers_on_a_refused_request_name_only_the_refusing_policy() -> None:
