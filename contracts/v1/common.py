@@ -214,7 +214,9 @@ class Quantity(Contract, frozen=True, kw_only=True):
     uom: UnitOfMeasure
 
     def __post_init__(self) -> None:
-        ensure_finite(self.value, "value", non_negative=True)
+        # the usual value passes on two C-level checks; ensure_finite says what is wrong
+        if not self.value.is_finite() or self.value < 0:
+            ensure_finite(self.value, "value", non_negative=True)
 
 
 class Money(Contract, frozen=True, kw_only=True):
@@ -227,7 +229,8 @@ class Money(Contract, frozen=True, kw_only=True):
     currency: CurrencyCode
 
     def __post_init__(self) -> None:
-        ensure_finite(self.amount, "amount")
+        if not self.amount.is_finite():  # every line has one: no further call when it passes
+            ensure_finite(self.amount, "amount")
 
 
 class BusinessKeys(Contract, frozen=True, kw_only=True):

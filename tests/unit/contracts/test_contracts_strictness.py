@@ -281,3 +281,45 @@ def test_lists_must_be_lists(load_example: LoadExample) -> None:
     document["notes"] = "one note"
 
     _both_ways("order", document, r"Expected `array`, got `str` - at `\$\.notes`$")
+
+
+def _struct_types(root: type[msgspec.Struct]) -> set[type[msgspec.Struct]]:
+    """``root`` and every Struct type its fields can hold, however nested."""
+    found: set[type[msgspec.Struct]] = set()
+
+    def walk(info: msgspec.inspect.Type) -> None:
+        if isinstance(info, msgspec.inspect.StructType):
+            if info.cls in found:
+                return
+            found.add(info.cls)
+            for field in info.fields:
+                walk(field.type)
+        for attr in ("item_type", "key_type", "value_type"):
+            if isinstance(getattr(info, attr, None), msgspec.inspect.Type):
+                walk(getattr(info, attr))
+        for inner in getattr(info, "types", ()):
+            walk(inner)
+        for inner in getattr(info, "item_types", ()):
+            walk(inner)
+
+    walk(msgspec.inspect.type_info(root))
+    return found
+
+
+@pytest.mark.parametrize("version", sorted(contracts.VERSIONS))
+def test_every_contract_struct_is_frozen_and_left_out_of_the_cyclic_collector(
+    version: str,
+) -> None:
+    # gc=False is only sound for structs that cannot be part of a reference cycle: frozen ones
+    kinds = set().union(*(_struct_types(t) for t in contracts.VERSIONS[version].values()))
+    assert len(kinds) > 10
+    assert [k.__name__ for k in kinds if not k.__struct_config__.frozen] == []
+    assert [k.__name__ for k in kinds if k.__struct_config__.gc] == []
+
+
+def test_a_decoded_order_is_not_tracked_by_the_collector(load_example: LoadExample) -> None:
+    import gc
+
+    order = _decode_json("order", load_example("order"))
+    assert not gc.is_tracked(order)
+    assert not gc.is_tracked(order.lines[0].quantity)
