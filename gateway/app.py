@@ -93,8 +93,8 @@ def create_app(gateway: Gateway, *, own_process: bool = False) -> Litestar:
             health.metrics,
         ],
         lifespan=[lifespan],
-        # RateLimit headers on governed responses; per-partner version usage and the
-        # Deprecation/Sunset notices of versions.yaml on every /vN answer
+        # the request-header cap, RateLimit headers on governed responses, per-partner version
+        # usage and the Deprecation/Sunset notices of versions.yaml on every /vN answer
         middleware=[edge_middleware],
         exception_handlers=EXCEPTION_HANDLERS,  # type: ignore[arg-type]
         request_max_body_size=gateway.settings.max_body_bytes,

@@ -20,6 +20,7 @@ from litestar import Request
 from litestar.utils.scope.state import ScopeState
 
 from gateway.api.problems import ProblemError
+from gateway.api.wire_headers import header
 
 
 def _too_large(size: str, limit: int, context: dict[str, str]) -> ProblemError:
@@ -34,21 +35,20 @@ def _too_large(size: str, limit: int, context: dict[str, str]) -> ProblemError:
 
 
 def _announced(request: Request[Any, Any, Any], context: dict[str, str]) -> int | None:
-    for name, value in request.scope["headers"]:
-        if name == b"content-length":
-            try:
-                return int(value)
-            except ValueError:
-                raise ProblemError(
-                    400,
-                    "invalid_content_length",
-                    "Invalid Content-Length",
-                    f"Content-Length is {value.decode('latin-1')!r}; expected a whole number "
-                    "of bytes",
-                    stage="accept",
-                    **context,
-                ) from None
-    return None
+    value = header(request.scope, b"content-length")
+    if value is None:
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ProblemError(
+            400,
+            "invalid_content_length",
+            "Invalid Content-Length",
+            f"Content-Length is {value!r}; expected a whole number of bytes",
+            stage="accept",
+            **context,
+        ) from None
 
 
 async def read_body(request: Request[Any, Any, Any], **context: str) -> bytes:
